@@ -1,0 +1,3 @@
+module github.com/virtuheal/apierrors
+
+go 1.25.0
