@@ -79,6 +79,22 @@ func Lookup(n int) (Code, bool) {
 	return c, c.Name() != ""
 }
 
+// ErrorCode returns the documented error code to send for the number n:
+// n itself when the table lists it as a 4xx or 5xx code; its class's x00
+// for any other 4xx or 5xx number, as RFC 9110 §15 tells a client to read
+// an unrecognised code; and 500 for anything else, since an error response
+// must not carry a success or redirect status. ok reports whether n was
+// used unchanged.
+func ErrorCode(n int) (c Code, ok bool) {
+	if c, ok := Lookup(n); ok && c.IsError() {
+		return c, true
+	}
+	if c := Code(n); c.IsError() {
+		return c / 100 * 100, false
+	}
+	return InternalServerError, false
+}
+
 // ByName returns the code with the documented identifier name, such as
 // "HTTP_404_NOT_FOUND".
 func ByName(name string) (Code, bool) {

@@ -153,6 +153,33 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+func TestErrorCode(t *testing.T) {
+	tests := []struct {
+		n    int
+		want status.Code
+		ok   bool
+	}{
+		{404, status.NotFound, true},
+		{429, status.TooManyRequests, true},
+		{511, status.NetworkAuthenticationRequired, true},
+		{418, status.BadRequest, false},
+		{499, status.BadRequest, false},
+		{599, status.InternalServerError, false},
+		{200, status.InternalServerError, false},
+		{302, status.InternalServerError, false},
+		{0, status.InternalServerError, false},
+		{-404, status.InternalServerError, false},
+		{600, status.InternalServerError, false},
+		{4040, status.InternalServerError, false},
+	}
+	for _, tt := range tests {
+		got, ok := status.ErrorCode(tt.n)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ErrorCode(%d) = %v, %v; want %v, %v", tt.n, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
 func TestAllIsACopy(t *testing.T) {
 	all := status.All()
 	all[0] = status.Code(999)
