@@ -1,0 +1,92 @@
+// Package problemtest holds test helpers shared by this module's tests:
+// validation of problem bodies against the JSON Schema of RFC 9457
+// Appendix A. Only tests import it.
+package problemtest
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// appendixA is the schema of RFC 9457 Appendix A, with its RFC 8792 line
+// wrapping undone. It is non-normative; the RFC's text prevails, which is
+// why the tests also check members the schema leaves open.
+//
+//go:embed rfc9457-appendix-a.schema.json
+var appendixA []byte
+
+var compiled = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(appendixA))
+	if err != nil {
+		return nil, err
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat() // uri-reference must be checked, not just annotated
+	c.RegisterFormat(&jsonschema.Format{Name: "uri-reference", Validate: uriReference})
+	if err := c.AddResource("rfc9457-appendix-a.schema.json", doc); err != nil {
+		return nil, err
+	}
+	return c.Compile("rfc9457-appendix-a.schema.json")
+})
+
+// ValidateSchema reports whether body is a JSON document that the
+// RFC 9457 Appendix A schema accepts, with format assertions on.
+func ValidateSchema(body []byte) error {
+	schema, err := compiled()
+	if err != nil {
+		return fmt.Errorf("compile schema: %w", err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("body is not JSON: %w", err)
+	}
+	return schema.Validate(inst)
+}
+
+// uriReference checks the URI-reference grammar of RFC 3986 §4.1 strictly.
+// The validator's own check uses url.Parse, which accepts spaces and other
+// characters a URI cannot hold.
+func uriReference(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return nil // the format applies to strings only
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return fmt.Errorf("bad percent-encoding at %d", i)
+			}
+		case c == '[' || c == ']':
+			if !strings.HasPrefix(s, "//[") && !strings.Contains(s, "://[") {
+				return fmt.Errorf("%q outside an IP literal", c)
+			}
+		case c < 0x80 && (isAlnum(c) || strings.IndexByte("-._~:/?#@!$&'()*+,;=", c) >= 0):
+		default:
+			return fmt.Errorf("character %q not allowed in a URI", c)
+		}
+	}
+	if strings.Count(s, "#") > 1 {
+		return fmt.Errorf("more than one fragment")
+	}
+	if scheme, _, found := strings.Cut(s, ":"); found && !strings.ContainsAny(scheme, "/?#") {
+		if scheme == "" || !isAlpha(scheme[0]) || strings.IndexFunc(scheme, func(r rune) bool {
+			return !(r < 0x80 && (isAlnum(byte(r)) || r == '+' || r == '-' || r == '.'))
+		}) >= 0 {
+			return fmt.Errorf("bad scheme %q", scheme)
+		}
+	}
+	_, err := url.Parse(s)
+	return err
+}
+
+func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+func isAlnum(c byte) bool { return isAlpha(c) || c >= '0' && c <= '9' }
+func isHex(c byte) bool   { return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f' }
