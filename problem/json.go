@@ -22,40 +22,96 @@ import (
 // NaN, a cycle); b is then returned unextended.
 func (p *Problem) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
-	typ := p.Type
-	if typ == "" {
-		typ = BlankType
+	b = appendHead(b, p.Type, p.Title, p.Status)
+	b = appendDetail(b, p.Detail)
+	b, err := appendTail(b, p.Instance, p.Extensions)
+	if err != nil {
+		return b[:start], err
 	}
-	b = append(b, `{"type":`...)
-	b = appendString(b, typ)
-	if p.Title != "" {
-		b = append(b, `,"title":`...)
-		b = appendString(b, p.Title)
-	}
-	if p.Status != 0 {
-		b = append(b, `,"status":`...)
-		b = strconv.AppendInt(b, int64(p.Status), 10)
-	}
-	if p.Detail != "" {
-		b = append(b, `,"detail":`...)
-		b = appendString(b, p.Detail)
-	}
-	if p.Instance != "" {
-		b = append(b, `,"instance":`...)
-		b = appendString(b, p.Instance)
-	}
-	if len(p.Extensions) > 0 {
-		var err error
-		if b, err = appendExtensions(b, p.Extensions); err != nil {
-			return b[:start], err
-		}
-	}
-	return append(b, '}'), nil
+	return b, nil
 }
 
 // MarshalJSON implements json.Marshaler.
 func (p *Problem) MarshalJSON() ([]byte, error) {
 	return p.AppendJSON(nil)
+}
+
+// A Template is the JSON encoding of the members of a problem that stay
+// the same from one occurrence to the next (type, title, status and a
+// default detail), made once. Encoding an occurrence then costs only its
+// own members, which matters when errors are a large share of traffic.
+type Template struct {
+	head   []byte // {"type":…,"title":…,"status":…
+	detail []byte // ,"detail":… or nothing
+}
+
+// Template returns p's type, title, status and detail, encoded. Its
+// Instance and Extensions play no part.
+func (p *Problem) Template() *Template {
+	return &Template{
+		head:   appendHead(nil, p.Type, p.Title, p.Status),
+		detail: appendDetail(nil, p.Detail),
+	}
+}
+
+// AppendJSON appends the problem made of t's members and the given ones to
+// b: detail replaces the default detail unless empty. The bytes are the
+// same as (*Problem).AppendJSON's for that problem.
+func (t *Template) AppendJSON(b []byte, detail, instance string, extensions map[string]any) ([]byte, error) {
+	start := len(b)
+	b = append(b, t.head...)
+	if detail == "" {
+		b = append(b, t.detail...)
+	} else {
+		b = appendDetail(b, detail)
+	}
+	b, err := appendTail(b, instance, extensions)
+	if err != nil {
+		return b[:start], err
+	}
+	return b, nil
+}
+
+// appendHead opens the object with the members every problem of one type
+// shares.
+func appendHead(b []byte, typ, title string, status int) []byte {
+	if typ == "" {
+		typ = BlankType
+	}
+	b = append(b, `{"type":`...)
+	b = appendString(b, typ)
+	if title != "" {
+		b = append(b, `,"title":`...)
+		b = appendString(b, title)
+	}
+	if status != 0 {
+		b = append(b, `,"status":`...)
+		b = strconv.AppendInt(b, int64(status), 10)
+	}
+	return b
+}
+
+func appendDetail(b []byte, detail string) []byte {
+	if detail == "" {
+		return b
+	}
+	b = append(b, `,"detail":`...)
+	return appendString(b, detail)
+}
+
+// appendTail adds the occurrence's members and closes the object.
+func appendTail(b []byte, instance string, extensions map[string]any) ([]byte, error) {
+	if instance != "" {
+		b = append(b, `,"instance":`...)
+		b = appendString(b, instance)
+	}
+	if len(extensions) > 0 {
+		var err error
+		if b, err = appendExtensions(b, extensions); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
 }
 
 func appendExtensions(b []byte, ext map[string]any) ([]byte, error) {
@@ -133,6 +189,15 @@ func appendMember(b []byte, name, value string) []byte {
 
 const hex = "0123456789abcdef"
 
+// safeASCII marks the ASCII bytes a JSON string holds unescaped under
+// encoding/json's default, HTML-safe rules.
+var safeASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string, escaped as encoding/json does
 // by default: quotes, backslashes and control characters, the HTML
 // characters <, > and &, U+2028 and U+2029, and invalid UTF-8 as U+FFFD.
@@ -140,8 +205,9 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if safeASCII[c] {
 				i++
 				continue
 			}

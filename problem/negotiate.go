@@ -1,12 +1,9 @@
 package problem
 
-import "strings"
+import (
+	"strings"
 
-// Limits on the Accept header Negotiate reads, so that a hostile header
-// costs bounded work. Media ranges past them are ignored.
-const (
-	maxAcceptBytes  = 4096
-	maxAcceptRanges = 64
+	"github.com/virtuheal/apierrors/internal/accept"
 )
 
 // Negotiate returns MediaTypeXML when the Accept header value prefers an
@@ -16,24 +13,16 @@ const (
 //
 // Each format's weight is the q-value of the most specific media range
 // that matches it (RFC 9110 §12.5.1), so "application/json;q=0, */*"
-// excludes JSON and picks XML. Ties go to JSON.
-func Negotiate(accept string) string {
-	if accept == "" {
-		return MediaType
-	}
-	if len(accept) > maxAcceptBytes {
-		accept = accept[:maxAcceptBytes]
-	}
+// excludes JSON and picks XML. Ties go to JSON. Only the first 4 KiB and
+// 64 ranges of the header are read.
+func Negotiate(header string) string {
 	var jsonW, xmlW weight
-	for i := 0; i < maxAcceptRanges && accept != ""; i++ {
-		var r string
-		r, accept, _ = strings.Cut(accept, ",")
-		mediaRange, params, _ := strings.Cut(r, ";")
-		typ, sub, ok := strings.Cut(strings.TrimSpace(mediaRange), "/")
+	for s := accept.NewScanner(header); ; {
+		mediaRange, _, q, ok := s.Next()
 		if !ok {
-			continue
+			break
 		}
-		q, ok := qValue(params)
+		typ, sub, ok := strings.Cut(mediaRange, "/")
 		if !ok {
 			continue
 		}
@@ -81,45 +70,4 @@ func isSubtype(sub, format string) bool {
 	}
 	n := len(sub) - len(format)
 	return n > 0 && sub[n-1] == '+' && strings.EqualFold(sub[n:], format)
-}
-
-// qValue returns the q parameter among a media range's parameters in
-// thousandths: 1000 when absent, and ok false when it is malformed.
-func qValue(params string) (q int, ok bool) {
-	for params != "" {
-		var p string
-		p, params, _ = strings.Cut(params, ";")
-		name, value, _ := strings.Cut(p, "=")
-		if !strings.EqualFold(strings.TrimSpace(name), "q") {
-			continue
-		}
-		return parseQ(strings.TrimSpace(value))
-	}
-	return 1000, true
-}
-
-// parseQ parses a qvalue: "0" ["." 0*3DIGIT] or "1" ["." 0*3("0")].
-func parseQ(s string) (int, bool) {
-	if s == "" || len(s) > 5 || (s[0] != '0' && s[0] != '1') {
-		return 0, false
-	}
-	q := int(s[0]-'0') * 1000
-	if len(s) == 1 {
-		return q, true
-	}
-	if s[1] != '.' {
-		return 0, false
-	}
-	scale := 100
-	for _, c := range []byte(s[2:]) {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		q += int(c-'0') * scale
-		scale /= 10
-	}
-	if q > 1000 {
-		return 0, false
-	}
-	return q, true
 }

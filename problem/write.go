@@ -45,20 +45,29 @@ func SetHeaders(h http.Header, mediaType string) {
 	} else {
 		h["Content-Type"] = contentTypeJSON
 	}
-	switch vary := h["Vary"]; {
-	case len(vary) == 0:
+	if len(h["Vary"]) == 0 {
 		h["Vary"] = varyAccept
-	case !varies(vary, "Accept"):
-		h["Vary"] = append(vary, "Accept")
+	} else {
+		AddVary(h, "Accept")
 	}
 	h["Cache-Control"] = noStore
 	h["X-Content-Type-Options"] = noSniff
 }
 
+// AddVary adds field to the Vary header of h unless it is listed already
+// or Vary is "*".
+func AddVary(h http.Header, field string) {
+	if !varies(h["Vary"], field) {
+		h["Vary"] = append(h["Vary"], field)
+	}
+}
+
 // varies reports whether a Vary header already names field.
 func varies(values []string, field string) bool {
 	for _, v := range values {
-		for _, f := range strings.Split(v, ",") {
+		for v != "" {
+			var f string
+			f, v, _ = strings.Cut(v, ",")
 			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, field) {
 				return true
 			}
