@@ -1,0 +1,82 @@
+package middleware
+
+import "strings"
+
+// jsonPointer converts a validator namespace, such as
+// "Patient.contacts[0].phone" or `Patient.meta[a.b/c]`, into an RFC 6901
+// JSON Pointer in the URI fragment form of RFC 9457's example:
+// "#/contacts/0/phone", "#/meta/a.b~1c".
+//
+// When rooted, the first segment is the name of the validated struct type
+// and is dropped (an unnamed struct type adds no segment). Map keys may
+// hold "." and "/", so keys are read up to the "]" that ends them, not
+// split on dots; "~" and "/" are escaped as "~0" and "~1", and bytes a URI
+// fragment cannot hold are percent-encoded.
+func jsonPointer(namespace string, rooted bool) string {
+	rest := namespace
+	if rooted {
+		i := strings.IndexAny(rest, ".[")
+		if i < 0 {
+			return "#"
+		}
+		if rest[i] == '.' {
+			i++
+		}
+		rest = rest[i:]
+	}
+	var b strings.Builder
+	b.Grow(len(rest) + 4)
+	b.WriteByte('#')
+	for rest != "" {
+		var seg string
+		if rest[0] == '[' {
+			if end := closingBracket(rest); end > 0 {
+				seg, rest = rest[1:end], rest[end+1:]
+			} else {
+				seg, rest = rest[1:], "" // unterminated: the rest is the key
+			}
+		} else {
+			end := strings.IndexAny(rest, ".[")
+			if end < 0 {
+				end = len(rest)
+			}
+			seg, rest = rest[:end], rest[end:]
+		}
+		rest = strings.TrimPrefix(rest, ".")
+		b.WriteByte('/')
+		writeToken(&b, seg)
+	}
+	return b.String()
+}
+
+// closingBracket returns the index of the "]" that closes the key opened
+// at s[0]: the first one followed by ".", "[" or the end. A key may itself
+// contain "]".
+func closingBracket(s string) int {
+	for i := 1; i < len(s); i++ {
+		if s[i] == ']' && (i+1 == len(s) || s[i+1] == '.' || s[i+1] == '[') {
+			return i
+		}
+	}
+	return -1
+}
+
+// writeToken writes a reference token, escaped for JSON Pointer and then
+// for a URI fragment (RFC 3986 §3.5: pchar, "/" and "?").
+func writeToken(b *strings.Builder, tok string) {
+	const hexUpper = "0123456789ABCDEF"
+	for i := 0; i < len(tok); i++ {
+		switch c := tok[i]; {
+		case c == '~':
+			b.WriteString("~0")
+		case c == '/':
+			b.WriteString("~1")
+		case isPathByte(c) || c == '?':
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hexUpper[c>>4])
+			b.WriteByte(hexUpper[c&0xF])
+		}
+	}
+}

@@ -1,0 +1,232 @@
+package middleware
+
+import (
+	"net/http"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/virtuheal/apierrors/problem"
+	"github.com/virtuheal/apierrors/status"
+)
+
+// Shared header values. They are never modified in place; http.Header.Add
+// copies them before appending, since len == cap.
+var (
+	varyAcceptLanguage = []string{"Accept, Accept-Language"}
+)
+
+// isStale reports whether a header describes the representation the
+// failing handler meant to send: it would lie about the problem that
+// replaces it. Headers such as Allow, WWW-Authenticate, Set-Cookie and
+// CORS ones are kept.
+func isStale(key string) bool {
+	switch key {
+	case "Content-Length", "Content-Range", "Content-Disposition", "Etag", "Last-Modified", "Location":
+		return true
+	}
+	return false
+}
+
+// bufferPool holds encoding buffers; oversized ones are dropped, so a rare
+// huge problem does not pin memory.
+var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxPooledBuffer = 64 << 10
+
+// send builds the problem for o, writes it and returns it when OnError
+// wants it.
+func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
+	req, res := c.Request(), c.Response()
+	lang := negotiateLanguage(first(req.Header, "Accept-Language"))
+
+	p := problem.Problem{
+		Type:     o.typeURI,
+		Title:    o.title,
+		Status:   int(o.code),
+		Detail:   o.detail,
+		Instance: o.instance,
+	}
+	if p.Type == "" {
+		p.Type = h.typeURIs[o.code-400]
+	}
+	if p.Title == "" {
+		p.Title = lang.title(o.code)
+	}
+	if p.Detail == "" {
+		p.Detail = o.code.Description()
+	}
+	if p.Instance == "" {
+		p.Instance = instance(req)
+	}
+	p.Extensions = h.extensions(c, err, o, lang)
+
+	mediaType := problem.Negotiate(first(req.Header, "Accept"))
+	bufp := bufferPool.Get().(*[]byte)
+	var body []byte
+	var encErr error
+	if mediaType == problem.MediaType && o.typeURI == "" && o.title == "" {
+		// The common case: everything but detail, instance and extensions
+		// is the code's own, and already encoded.
+		t := h.templates[lang.index()][o.code-400]
+		body, encErr = t.AppendJSON((*bufp)[:0], o.detail, p.Instance, p.Extensions)
+	} else {
+		body, encErr = encode((*bufp)[:0], &p, mediaType)
+	}
+	if encErr != nil {
+		// An extension that cannot be encoded (a channel, a NaN, a cycle)
+		// is a server bug: send the fixed 500 and log why.
+		h.logger().Error("apierrors: problem could not be encoded; sent the fallback 500", "error", safeError(encErr), "status", o.code)
+		o.code = status.InternalServerError
+		body, mediaType = fallbackFor(mediaType)
+		p = fallbackProblem
+	}
+
+	hdr := res.Header()
+	if len(hdr) > 0 {
+		for k := range hdr {
+			if isStale(k) {
+				delete(hdr, k)
+			}
+		}
+	}
+	varied := len(hdr["Vary"]) > 0
+	problem.SetHeaders(hdr, mediaType)
+	if varied {
+		problem.AddVary(hdr, "Accept-Language")
+	} else {
+		hdr["Vary"] = varyAcceptLanguage
+	}
+	hdr["Content-Language"] = lang.header
+	switch o.code {
+	case status.Unauthorized:
+		if len(hdr["Www-Authenticate"]) == 0 {
+			hdr["Www-Authenticate"] = h.challenge
+		}
+	case status.TooManyRequests, status.ServiceUnavailable:
+		if len(hdr["Retry-After"]) == 0 {
+			if o.hasRetry {
+				hdr["Retry-After"] = []string{retryAfterSeconds(o.retryAfter)}
+			} else {
+				hdr["Retry-After"] = h.retryAfter
+			}
+		}
+	}
+	res.WriteHeader(int(o.code))
+	if req.Method != http.MethodHead {
+		_, _ = res.Write(body) // a failed write means the client left
+	}
+	if encErr == nil && cap(body) <= maxPooledBuffer {
+		*bufp = body[:0]
+		bufferPool.Put(bufp)
+	}
+
+	if h.cfg.OnError == nil {
+		return nil
+	}
+	out := p // the hook gets its own copy
+	return &out
+}
+
+func encode(b []byte, p *problem.Problem, mediaType string) ([]byte, error) {
+	if mediaType == problem.MediaTypeXML {
+		q := *p // the XML encoder keeps its argument: copy, so p stays on the stack
+		return q.AppendXML(b)
+	}
+	return p.AppendJSON(b)
+}
+
+// extensions collects the members the middleware adds beside the
+// problem's own. It allocates only when there is something to add.
+func (h *handler) extensions(c echo.Context, err error, o *outcome, lang *language) map[string]any {
+	requestID := requestID(c)
+	traceID := traceID(c.Request())
+	var fieldErrors []problem.FieldError
+	switch {
+	case o.validation != nil:
+		fieldErrors = validationEntries(o, lang)
+	case o.binding != nil:
+		fieldErrors = []problem.FieldError{{Detail: o.detail, Parameter: bounded(o.binding.Field)}}
+	}
+	n := len(o.extensions)
+	for _, present := range [...]bool{requestID != "", traceID != "", fieldErrors != nil, h.cfg.ExposeInternalErrors} {
+		if present {
+			n++
+		}
+	}
+	if n == len(o.extensions) {
+		return o.extensions // nil, or the problem's own map, unmodified
+	}
+	ext := make(map[string]any, n)
+	if requestID != "" {
+		ext["request_id"] = requestID
+	}
+	if traceID != "" {
+		ext["trace_id"] = traceID
+	}
+	if fieldErrors != nil {
+		ext[problem.ErrorsKey] = fieldErrors
+	}
+	if h.cfg.ExposeInternalErrors {
+		ext["debug"] = debugInfo(err, o)
+	}
+	for k, v := range o.extensions {
+		ext[k] = v // the problem's own members win
+	}
+	return ext
+}
+
+// debugInfo is the "debug" extension of ExposeInternalErrors.
+func debugInfo(err error, o *outcome) map[string]any {
+	var causes []string
+	walk(err, func(e error) { causes = append(causes, safeError(e)) })
+	d := map[string]any{"causes": causes}
+	if o.panicStack != nil {
+		d["stack"] = string(o.panicStack)
+	}
+	return d
+}
+
+// isProblemResponse reports whether the headers are those of a problem
+// this package sent.
+func isProblemResponse(h http.Header) bool {
+	ct := h["Content-Type"]
+	return len(ct) == 1 && (ct[0] == problem.MediaType || ct[0] == problem.MediaTypeXML)
+}
+
+// The fixed problem of last resort, prebuilt so that sending it cannot fail.
+var (
+	fallbackProblem = *problem.New(status.InternalServerError)
+	fallbackJSON    = mustEncode(problem.MediaType)
+	fallbackXML     = mustEncode(problem.MediaTypeXML)
+)
+
+func mustEncode(mediaType string) []byte {
+	b, err := encode(nil, &fallbackProblem, mediaType)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func fallbackFor(mediaType string) ([]byte, string) {
+	if mediaType == problem.MediaTypeXML {
+		return fallbackXML, mediaType
+	}
+	return fallbackJSON, problem.MediaType
+}
+
+// writeFallback sends the fixed 500 when handling itself failed.
+func writeFallback(c echo.Context) {
+	hdr := c.Response().Header()
+	for k := range hdr {
+		if isStale(k) {
+			delete(hdr, k)
+		}
+	}
+	problem.SetHeaders(hdr, problem.MediaType)
+	c.Response().WriteHeader(http.StatusInternalServerError)
+	if c.Request().Method != http.MethodHead {
+		_, _ = c.Response().Write(fallbackJSON)
+	}
+}

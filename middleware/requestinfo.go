@@ -1,0 +1,139 @@
+package middleware
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// maxInstance bounds the instance member. A longer path is left out
+// rather than cut, since a cut could break a percent-escape.
+const maxInstance = 2048
+
+// instance returns the request path as a URI reference that stays valid
+// whatever the client sent: without the query, every byte outside RFC
+// 3986's path characters percent-encoded, and a leading "//" (which would
+// read as a host name) broken up. It allocates only when it must escape.
+func instance(r *http.Request) string {
+	p := r.URL.EscapedPath()
+	clean := !strings.HasPrefix(p, "//")
+	for i := 0; i < len(p) && clean; i++ {
+		clean = isPathByte(p[i]) || (p[i] == '%' && i+2 < len(p) && isHex(p[i+1]) && isHex(p[i+2]))
+	}
+	if clean {
+		if len(p) > maxInstance {
+			return ""
+		}
+		return p
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case i == 1 && c == '/' && p[0] == '/':
+			b.WriteString("%2F")
+		case isPathByte(c) || (c == '%' && i+2 < len(p) && isHex(p[i+1]) && isHex(p[i+2])):
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte("0123456789ABCDEF"[c>>4])
+			b.WriteByte("0123456789ABCDEF"[c&0xF])
+		}
+		if b.Len() > maxInstance {
+			return ""
+		}
+	}
+	return b.String()
+}
+
+// isPathByte reports whether c may appear unescaped in a URI path:
+// unreserved, sub-delims, ':', '@' and '/' (RFC 3986 §3.3).
+func isPathByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!$&'()*+,;=:@/", c) >= 0
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// first returns the first value of the header key, which must be in
+// canonical form: indexing the map skips Get's canonicalisation, a cost
+// every error response would pay several times.
+func first(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// maxRequestID bounds the request id the body repeats.
+const maxRequestID = 128
+
+// requestID returns the request id of Echo's RequestID middleware (on the
+// response) or of the client (on the request). An id that is too long or
+// holds anything but letters, digits and -_.:+/=@~ is dropped: it would be
+// reflected to the client.
+func requestID(c echo.Context) string {
+	id := first(c.Response().Header(), "X-Request-Id")
+	if id == "" {
+		id = first(c.Request().Header, "X-Request-Id")
+	}
+	if !ValidRequestID(id) {
+		return ""
+	}
+	return id
+}
+
+// ValidRequestID reports whether id is fit to be echoed to a client: 1 to
+// 128 bytes of letters, digits and -_.:+/=@~. A service whose RequestID
+// middleware reflects client ids can use it to drop hostile ones first.
+func ValidRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestID {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-_.:+/=@~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// traceID returns the trace id of a valid W3C traceparent header
+// ("00-<32 hex>-<16 hex>-<2 hex>"), or "" for a missing or malformed one.
+func traceID(r *http.Request) string {
+	tp := strings.TrimSpace(first(r.Header, "Traceparent"))
+	const v0Len = 55
+	if len(tp) < v0Len || tp[2] != '-' || tp[35] != '-' || tp[52] != '-' {
+		return ""
+	}
+	version, trace, parent, flags := tp[:2], tp[3:35], tp[36:52], tp[53:55]
+	if !isLowerHex(version) || version == "ff" || !isLowerHex(trace) || !isLowerHex(parent) || !isLowerHex(flags) {
+		return ""
+	}
+	if strings.Trim(trace, "0") == "" || strings.Trim(parent, "0") == "" {
+		return ""
+	}
+	if len(tp) > v0Len && (version == "00" || tp[v0Len] != '-') {
+		return "" // version 00 has no more fields; later ones add them after a dash
+	}
+	return trace
+}

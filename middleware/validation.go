@@ -1,0 +1,268 @@
+package middleware
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/go-playground/locales/de"
+	"github.com/go-playground/locales/en"
+	"github.com/go-playground/locales/es"
+	"github.com/go-playground/locales/fr"
+	"github.com/go-playground/locales/ja"
+	"github.com/go-playground/locales/pt_BR"
+	ut "github.com/go-playground/universal-translator"
+	"github.com/go-playground/validator/v10"
+	detrans "github.com/go-playground/validator/v10/translations/de"
+	entrans "github.com/go-playground/validator/v10/translations/en"
+	estrans "github.com/go-playground/validator/v10/translations/es"
+	frtrans "github.com/go-playground/validator/v10/translations/fr"
+	jatrans "github.com/go-playground/validator/v10/translations/ja"
+	ptbrtrans "github.com/go-playground/validator/v10/translations/pt_BR"
+
+	"github.com/virtuheal/apierrors/problem"
+)
+
+// Validator is an echo.Validator backed by validator/v10. Fields are named
+// by their json, query, param, header or form tag, so that every message
+// and pointer speaks of what the client sent, and messages are translated
+// into each supported language (en, fr, de, es, pt_BR and ja).
+//
+// Validate reports every failed field at once. The middleware turns the
+// failure into a 422 problem with one "errors" entry per field: a JSON
+// Pointer for body fields, or the parameter or header name.
+type Validator struct {
+	validate    *validator.Validate
+	translators [len(languages)]ut.Translator
+	locations   sync.Map // reflect.Type → map[string]location
+}
+
+// NewValidator returns a Validator with validator/v10's built-in rules and
+// their translations registered.
+func NewValidator() *Validator {
+	v := &Validator{validate: validator.New(
+		validator.WithRequiredStructEnabled(),
+		validator.WithTagNameFuncBlankOmit(), // embedded structs add no pointer segment
+	)}
+	v.validate.RegisterTagNameFunc(fieldName)
+
+	uni := ut.New(en.New(), en.New(), fr.New(), de.New(), es.New(), pt_BR.New(), ja.New())
+	register := [len(languages)]func(*validator.Validate, ut.Translator) error{
+		entrans.RegisterDefaultTranslations,
+		frtrans.RegisterDefaultTranslations,
+		detrans.RegisterDefaultTranslations,
+		estrans.RegisterDefaultTranslations,
+		ptbrtrans.RegisterDefaultTranslations,
+		jatrans.RegisterDefaultTranslations,
+	}
+	for i := range languages {
+		t, found := uni.GetTranslator(languages[i].locale)
+		if !found {
+			panic("apierrors/middleware: no locale for " + languages[i].locale)
+		}
+		// Each Validator has its own translators: sharing one between two
+		// validator instances fails with a conflicting-key error.
+		if err := register[i](v.validate, t); err != nil {
+			panic(fmt.Sprintf("apierrors/middleware: %s translations: %v", languages[i].locale, err))
+		}
+		v.translators[i] = t
+	}
+	return v
+}
+
+// Engine returns the underlying validator/v10 instance, for registering
+// custom rules with RegisterValidation and the like.
+func (v *Validator) Engine() *validator.Validate { return v.validate }
+
+// Validate implements echo.Validator.
+func (v *Validator) Validate(i any) error {
+	err := v.validate.Struct(i)
+	var errs validator.ValidationErrors
+	if !errors.As(err, &errs) {
+		return err // nil, or InvalidValidationError: a programming error
+	}
+	return &validationError{errs: errs, v: v, root: reflect.TypeOf(i)}
+}
+
+// RegisterMessages adds messages for a validation rule, such as a custom
+// rule registered on Engine. messages maps a language ("en", "fr", "de",
+// "es", "pt_BR" or "ja") to its message, in which {0} stands for the field
+// name and {1} for the rule's parameter. A language without a message
+// falls back to a generic one.
+func (v *Validator) RegisterMessages(tag string, messages map[string]string) error {
+	for lang, msg := range messages {
+		l, ok := lookupLanguage(lang)
+		if !ok {
+			return fmt.Errorf("apierrors/middleware: unsupported language %q", lang)
+		}
+		err := v.validate.RegisterTranslation(tag, v.translators[l.index()],
+			func(t ut.Translator) error { return t.Add(tag, msg, true) },
+			func(t ut.Translator, fe validator.FieldError) string {
+				s, _ := t.T(tag, fe.Field(), fe.Param())
+				return s
+			})
+		if err != nil {
+			return fmt.Errorf("apierrors/middleware: %s message for %q: %w", lang, tag, err)
+		}
+	}
+	return nil
+}
+
+// validationError is what Validator.Validate returns: the failures, and
+// the Validator whose translators can phrase them. It unwraps to
+// validator.ValidationErrors for services that inspect failures.
+type validationError struct {
+	errs validator.ValidationErrors
+	v    *Validator
+	root reflect.Type
+}
+
+func (e *validationError) Error() string { return e.errs.Error() }
+func (e *validationError) Unwrap() error { return e.errs }
+
+// nameTags are the struct tags that name a field, in order of preference:
+// the body's, then Echo's binding tags.
+var nameTags = [...]string{"json", "query", "param", "header", "form"}
+
+// fieldName names a field for messages and namespaces. An untagged
+// embedded struct gets no name, so its fields sit at its parent's level,
+// as encoding/json flattens them.
+func fieldName(f reflect.StructField) string {
+	for _, tag := range nameTags {
+		name, _, _ := strings.Cut(f.Tag.Get(tag), ",")
+		if name != "" && name != "-" {
+			return name
+		}
+	}
+	if f.Anonymous {
+		return ""
+	}
+	return f.Name
+}
+
+// A location says where a top-level field came from.
+type location struct {
+	in   string // "query", "param" or "header"; "" for the body
+	name string
+}
+
+// locationOf finds where the failed field came from: query, path and
+// header parameters are bound from top-level fields tagged for them.
+func (v *Validator) locationOf(root reflect.Type, structNamespace string) location {
+	for root != nil && root.Kind() == reflect.Pointer {
+		root = root.Elem()
+	}
+	if root == nil || root.Kind() != reflect.Struct {
+		return location{}
+	}
+	cached, ok := v.locations.Load(root)
+	if !ok {
+		cached, _ = v.locations.LoadOrStore(root, topLevelLocations(root))
+	}
+	fields := cached.(map[string]location)
+	_, path, _ := strings.Cut(structNamespace, ".") // drop the root type's name
+	for {
+		end := strings.IndexAny(path, ".[")
+		if end < 0 {
+			end = len(path)
+		}
+		loc := fields[path[:end]]
+		if loc.in != "embedded" || end == len(path) {
+			return loc
+		}
+		path = path[end+1:] // the field is promoted from an embedded struct
+	}
+}
+
+// topLevelLocations maps the Go names of root's fields, including those
+// promoted from embedded structs, to their location. The names of the
+// embedded structs themselves map to "embedded".
+func topLevelLocations(root reflect.Type) map[string]location {
+	m := map[string]location{}
+	var add func(t reflect.Type, depth int)
+	add = func(t reflect.Type, depth int) {
+		var embedded []reflect.Type
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if _, taken := m[f.Name]; taken {
+				continue // shadowed by a shallower field, as in Go
+			}
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if f.Anonymous && ft.Kind() == reflect.Struct && fieldName(f) == "" {
+				m[f.Name] = location{in: "embedded"}
+				embedded = append(embedded, ft)
+				continue
+			}
+			m[f.Name] = location{}
+			for _, in := range [...]string{"query", "param", "header"} {
+				if name, _, _ := strings.Cut(f.Tag.Get(in), ","); name != "" && name != "-" {
+					m[f.Name] = location{in: in, name: name}
+					break
+				}
+			}
+		}
+		if depth < 4 {
+			for _, et := range embedded {
+				add(et, depth+1)
+			}
+		}
+	}
+	add(root, 0)
+	return m
+}
+
+// validationEntries builds the "errors" extension: one entry per failed
+// field, with a message in the negotiated language and never the value.
+func validationEntries(o *outcome, lang *language) []problem.FieldError {
+	out := make([]problem.FieldError, len(o.validation))
+	for i, fe := range o.validation {
+		e := &out[i]
+		e.Rule, e.RuleParam = fe.Tag(), fe.Param()
+		e.Detail = message(o.validator, fe, lang)
+		var loc location
+		if o.validator != nil {
+			loc = o.validator.locationOf(o.rootType, fe.StructNamespace())
+		}
+		switch loc.in {
+		case "query", "param":
+			e.Parameter = loc.name
+		case "header":
+			e.Header = loc.name
+		default:
+			e.Pointer = jsonPointer(fe.Namespace(), rooted(o.rootType, fe))
+		}
+	}
+	return out
+}
+
+// rooted reports whether a namespace starts with the name of the
+// validated struct type. Unnamed struct types add no segment. Without the
+// type (a foreign validator), a top-level field of an unnamed struct is
+// told by its namespace being just the field.
+func rooted(root reflect.Type, fe validator.FieldError) bool {
+	if root == nil {
+		return fe.Namespace() != fe.Field()
+	}
+	for root.Kind() == reflect.Pointer {
+		root = root.Elem()
+	}
+	return root.Name() != ""
+}
+
+// message phrases one failure. Without a translation (a custom rule, or
+// errors from a validator other than ours) it uses the language's generic
+// message: validator's own Error() names Go types and fields.
+func message(v *Validator, fe validator.FieldError, lang *language) string {
+	if v != nil {
+		t := v.translators[lang.index()]
+		if msg := fe.Translate(t); !strings.HasPrefix(msg, "Key: '") {
+			return msg
+		}
+	}
+	return strings.Replace(lang.fallback, "{0}", fe.Field(), 1)
+}

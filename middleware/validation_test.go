@@ -1,0 +1,248 @@
+package middleware_test
+
+import (
+	"errors"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/labstack/echo/v4"
+
+	"github.com/virtuheal/apierrors/middleware"
+	"github.com/virtuheal/apierrors/problem"
+)
+
+type address struct {
+	Street string `json:"street" validate:"required"`
+}
+
+type contact struct {
+	Name  string `json:"name" validate:"required"`
+	Phone string `json:"phone" validate:"required,e164"`
+}
+
+type audit struct {
+	Reason string `json:"reason" validate:"required"`
+}
+
+type signup struct {
+	audit                       // embedded: its fields sit at the top level, as in JSON
+	Name      string            `json:"name" validate:"required"`
+	Email     string            `json:"email" validate:"required,email"`
+	Age       int               `json:"age" validate:"gte=0,lte=150"`
+	Addresses []address         `json:"addresses" validate:"dive"`
+	Contacts  []contact         `json:"contacts" validate:"dive"`
+	Labels    map[string]string `json:"labels" validate:"dive,max=5"`
+	Internal  string            `json:"-" validate:"omitempty,len=2"`
+}
+
+type listParams struct {
+	Limit int    `query:"limit" validate:"min=1,max=100"`
+	ID    string `param:"id" validate:"len=3"`
+	Token string `header:"X-Api-Token" validate:"required"`
+}
+
+func signupEcho(t *testing.T) *echo.Echo {
+	t.Helper()
+	e, _ := newEcho(middleware.Config{})
+	e.POST("/signup", func(c echo.Context) error {
+		var s signup
+		if err := c.Bind(&s); err != nil {
+			return err
+		}
+		return c.Validate(&s)
+	})
+	return e
+}
+
+func TestValidationEntries(t *testing.T) {
+	e := signupEcho(t)
+	body := `{"name":"","email":"not-an-email-SECRET","age":-7,"addresses":[{"street":""}],` +
+		`"contacts":[{"name":"Ada","phone":"+441234567890"},{"name":"","phone":"12-SECRET"}],` +
+		`"labels":{"a.b/c~d":"far-too-long-SECRET"}}`
+	w, p := serve(t, e, jsonRequest("POST", "/signup", body))
+	if w.Code != 422 {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	want := []problem.FieldError{
+		{Pointer: "#/reason", Rule: "required"},
+		{Pointer: "#/name", Rule: "required"},
+		{Pointer: "#/email", Rule: "email"},
+		{Pointer: "#/age", Rule: "gte", RuleParam: "0"},
+		{Pointer: "#/addresses/0/street", Rule: "required"},
+		{Pointer: "#/contacts/1/name", Rule: "required"},
+		{Pointer: "#/contacts/1/phone", Rule: "e164"},
+		{Pointer: "#/labels/a.b~1c~0d", Rule: "max", RuleParam: "5"},
+	}
+	got := p.Errors()
+	if len(got) != len(want) {
+		t.Fatalf("%d entries, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i].Detail == "" {
+			t.Errorf("entry %d has no detail", i)
+		}
+		got[i].Detail = ""
+		if got[i] != want[i] {
+			t.Errorf("entry %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if strings.Contains(w.Body.String(), "SECRET") {
+		t.Errorf("a rejected value is echoed: %s", w.Body)
+	}
+	if d := p.Errors()[2].Detail; d != "email must be a valid email address" {
+		t.Errorf("English message = %q", d)
+	}
+}
+
+func TestValidationLanguages(t *testing.T) {
+	e := signupEcho(t)
+	for lang, want := range map[string]struct{ title, detail, header string }{
+		"fr":    {"Entité non traitable", "name est un champ obligatoire", "fr"},
+		"de":    {"Nicht verarbeitbare Entität", "name ist ein Pflichtfeld", "de"},
+		"es":    {"Entidad no procesable", "name es un campo requerido", "es"},
+		"pt-BR": {"Entidade não processável", "name é um campo obrigatório", "pt-BR"},
+		"ja":    {"処理できないエンティティ", "nameは必須フィールドです", "ja"},
+		"en-GB": {"Unprocessable Entity", "name is a required field", "en"},
+	} {
+		t.Run(lang, func(t *testing.T) {
+			r := jsonRequest("POST", "/signup", `{"reason":"x","email":"a@b.co"}`)
+			r.Header.Set("Accept-Language", lang)
+			w, p := serve(t, e, r)
+			if p.Title != want.title {
+				t.Errorf("title = %q, want %q", p.Title, want.title)
+			}
+			if errs := p.Errors(); len(errs) != 1 || errs[0].Detail != want.detail {
+				t.Errorf("errors = %+v, want detail %q", errs, want.detail)
+			}
+			if got := w.Header().Get("Content-Language"); got != want.header {
+				t.Errorf("Content-Language = %q", got)
+			}
+		})
+	}
+}
+
+func TestValidationParameters(t *testing.T) {
+	e, _ := newEcho(middleware.Config{})
+	e.GET("/items/:id", func(c echo.Context) error {
+		var p listParams
+		if err := c.Bind(&p); err != nil {
+			return err
+		}
+		if err := (&echo.DefaultBinder{}).BindHeaders(c, &p); err != nil {
+			return err
+		}
+		return c.Validate(&p)
+	})
+	_, p := serve(t, e, httptest.NewRequest("GET", "/items/abcd?limit=500", nil))
+	want := []problem.FieldError{
+		{Parameter: "limit", Rule: "max", RuleParam: "100"},
+		{Parameter: "id", Rule: "len", RuleParam: "3"},
+		{Header: "X-Api-Token", Rule: "required"},
+	}
+	got := p.Errors()
+	if len(got) != len(want) {
+		t.Fatalf("entries = %+v", got)
+	}
+	for i := range want {
+		got[i].Detail = ""
+		if got[i] != want[i] {
+			t.Errorf("entry %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestRegisterMessages(t *testing.T) {
+	v := middleware.NewValidator()
+	err := v.Engine().RegisterValidation("npi", func(fl validator.FieldLevel) bool { return len(fl.Field().String()) == 10 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.RegisterMessages("npi", map[string]string{"en": "{0} must be a 10-digit NPI", "fr": "{0} doit être un NPI à 10 chiffres"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.RegisterMessages("npi", map[string]string{"klingon": "x"}); err == nil {
+		t.Error("an unsupported language was accepted")
+	}
+	type doctor struct {
+		NPI string `json:"npi" validate:"npi"`
+	}
+	e, _ := newEcho(middleware.Config{})
+	e.Validator = v
+	e.POST("/doctors", func(c echo.Context) error {
+		var d doctor
+		if err := c.Bind(&d); err != nil {
+			return err
+		}
+		return c.Validate(&d)
+	})
+	for lang, want := range map[string]string{"en": "npi must be a 10-digit NPI", "fr": "npi doit être un NPI à 10 chiffres", "de": "npi ist ungültig"} {
+		r := jsonRequest("POST", "/doctors", `{"npi":"123"}`)
+		r.Header.Set("Accept-Language", lang)
+		_, p := serve(t, e, r)
+		if errs := p.Errors(); len(errs) != 1 || errs[0].Detail != want || errs[0].Rule != "npi" {
+			t.Errorf("%s: errors = %+v, want %q", lang, errs, want)
+		}
+	}
+}
+
+func TestValidatorUnwrapsToValidationErrors(t *testing.T) {
+	err := middleware.NewValidator().Validate(&signup{})
+	var ve validator.ValidationErrors
+	if !errors.As(err, &ve) || len(ve) == 0 {
+		t.Fatalf("errors.As to ValidationErrors failed on %v", err)
+	}
+	if middleware.NewValidator().Validate(&signup{audit: audit{"r"}, Name: "n", Email: "a@b.co"}) != nil {
+		t.Error("a valid value failed")
+	}
+}
+
+// TestForeignValidator covers services that run validator/v10 themselves:
+// the failures still become a 422 with entries, in generic words.
+func TestForeignValidator(t *testing.T) {
+	e, _ := newEcho(middleware.Config{})
+	v := validator.New()
+	e.POST("/signup", func(c echo.Context) error {
+		return v.Struct(&struct {
+			Email string `validate:"required"`
+		}{})
+	})
+	_, p := serve(t, e, jsonRequest("POST", "/signup", `{}`))
+	if errs := p.Errors(); p.Status != 422 || len(errs) != 1 || errs[0].Pointer != "#/Email" || errs[0].Detail != "Email is not valid" {
+		t.Errorf("problem = %+v, errors = %+v", p, errs)
+	}
+}
+
+func TestInvalidValidationIsServerError(t *testing.T) {
+	e, logs := newEcho(middleware.Config{})
+	e.POST("/x", func(c echo.Context) error { return c.Validate(nil) })
+	_, p := serve(t, e, jsonRequest("POST", "/x", `{}`))
+	if p.Status != 500 || p.Extensions["errors"] != nil {
+		t.Errorf("problem = %+v", p)
+	}
+	if !strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Errorf("not logged as an error: %s", logs)
+	}
+}
+
+func TestValidatorIsSafeForConcurrentUse(t *testing.T) {
+	v := middleware.NewValidator()
+	done := make(chan error)
+	for range 8 {
+		go func() {
+			var err error
+			for range 200 {
+				err = v.Validate(&signup{Contacts: []contact{{}}})
+			}
+			done <- err
+		}()
+	}
+	for range 8 {
+		var ve validator.ValidationErrors
+		if err := <-done; !errors.As(err, &ve) || reflect.ValueOf(ve).Len() != 5 {
+			t.Errorf("err = %v", err)
+		}
+	}
+}
