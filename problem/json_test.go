@@ -279,3 +279,46 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+func TestTemplateMatchesAppendJSON(t *testing.T) {
+	bases := []*problem.Problem{
+		problem.New(status.NotFound).WithType("/problems/not-found"),
+		problem.New(status.TooManyRequests).WithType("https://api.example.com/p/<&>"),
+		{Status: 500},
+		{Title: "Entité non traitable", Status: 422, Detail: "« détail »"},
+		{},
+	}
+	occurrences := []struct {
+		detail, instance string
+		ext              map[string]any
+	}{
+		{"", "", nil},
+		{"", "/patients/p-1", nil},
+		{"Patient p-1 is locked.", "/patients/p-1", map[string]any{"request_id": "r1", "errors": []problem.FieldError{{Detail: "x", Pointer: "#/a"}}}},
+		{"<b>", "/a%20b", map[string]any{"n": 1, "status": "shadow"}},
+	}
+	for _, base := range bases {
+		tmpl := base.Template()
+		for _, o := range occurrences {
+			p := *base
+			if o.detail != "" {
+				p.Detail = o.detail
+			}
+			p.Instance, p.Extensions = o.instance, o.ext
+			want, err := p.AppendJSON(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := tmpl.AppendJSON([]byte("x"), o.detail, o.instance, o.ext)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != "x"+string(want) {
+				t.Errorf("template gives %s\nAppendJSON gives %s", got[1:], want)
+			}
+		}
+	}
+	if _, err := problem.New(status.BadRequest).Template().AppendJSON(nil, "", "", map[string]any{"c": make(chan int)}); err == nil {
+		t.Error("an unencodable extension encoded")
+	}
+}
