@@ -507,7 +507,7 @@ func TestClientAbort(t *testing.T) {
 	for time.Now().Before(deadline) {
 		for _, rec := range logs.records() {
 			if rec["path"] == "/std/client-gone" {
-				if rec["msg"] != "client closed the request" || rec["level"] != "INFO" {
+				if rec["msg"] != "client closed the request" || rec["level"] != "INFO" || rec["status"] != nil {
 					t.Errorf("record = %v", rec)
 				}
 				return

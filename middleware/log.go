@@ -45,8 +45,11 @@ func (h *handler) log(c echo.Context, err error, o *outcome, msg string) {
 		}
 	}
 	var buf [10]slog.Attr
-	attrs := append(buf[:0],
-		slog.Int("status", int(o.code)),
+	attrs := buf[:0]
+	if msg != msgClientGone { // nothing was sent, so there is no status
+		attrs = append(attrs, slog.Int("status", int(o.code)))
+	}
+	attrs = append(attrs,
 		slog.String("method", req.Method),
 		slog.String("path", instance(req)),
 		slog.String("error", safeError(err)),

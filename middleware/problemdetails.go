@@ -121,7 +121,11 @@ func HTTPErrorHandler(cfg Config) echo.HTTPErrorHandler {
 // Mount installs the library on e with one renderer for both of Echo's
 // error routes: it sets e.HTTPErrorHandler and adds the ProblemDetails
 // middleware. Call it before e.Use adds other middleware, so that it
-// wraps them and recovers their panics too.
+// wraps them and recovers their panics too; only an access logger, which
+// should see the final status, and Echo's Recover belong outside it. (A
+// Recover mounted inside passes a panic's value to c.Error, so that
+// panic(echo.ErrForbidden) would become a 403; the library's own recovery
+// makes every panic a 500.)
 func Mount(e *echo.Echo, cfg Config) {
 	h := newHandler(cfg)
 	e.HTTPErrorHandler = h.handleError
@@ -244,19 +248,22 @@ func (h *handler) handle(c echo.Context, err error) {
 	}()
 	res := c.Response()
 	if res.Committed {
-		if !isProblemResponse(res.Header()) {
-			// The handler wrote its own response, then failed. The client
-			// already has a status line; all that is left is to log.
-			h.log(c, err, &outcome{code: status.Code(res.Status)}, msgCommitted)
+		if isProblemResponse(res.Header()) || h.seen(c) {
+			// Already answered or logged for this request, by the other
+			// error route: Echo's RequestLogger, for one, reports an error
+			// with c.Error and then returns it too.
+			return
 		}
-		// Otherwise a problem was already sent for this request, by the
-		// other error route: Echo's RequestLogger, for one, reports an
-		// error with c.Error and then returns it too.
+		// The handler wrote its own response, then failed. The client
+		// already has a status line; all that is left is to log.
+		h.log(c, err, &outcome{code: status.Code(res.Status)}, msgCommitted)
 		return
 	}
 	o := h.resolve(c, err)
 	if o.abort {
-		h.log(c, err, &o, msgClientGone)
+		if !h.seen(c) {
+			h.log(c, err, &o, msgClientGone)
+		}
 		return
 	}
 	p := h.send(c, err, &o)
@@ -264,6 +271,22 @@ func (h *handler) handle(c echo.Context, err error) {
 	if h.cfg.OnError != nil {
 		h.callOnError(c, p, err)
 	}
+}
+
+// handledKey marks, in the request's context, an error that was logged
+// without a problem being written, so that the same failure delivered by
+// Echo's other error route is not logged twice.
+const handledKey = "apierrors.handled"
+
+// seen reports whether an error of this request was already logged
+// without a response, and marks it so. Only those rare paths pay for the
+// context's store.
+func (h *handler) seen(c echo.Context) bool {
+	if c.Get(handledKey) != nil {
+		return true
+	}
+	c.Set(handledKey, true)
+	return false
 }
 
 func (h *handler) callOnError(c echo.Context, p *problem.Problem, err error) {
