@@ -126,7 +126,7 @@ func TestClinic(t *testing.T) {
 			detail: "The server can not find the requested resource."},
 		{name: "get: no token", method: "GET", path: "/patients/p-1", status: 401},
 		{name: "create", method: "POST", path: "/patients", token: "staff-token", contentType: "application/json",
-			body: `{"name":"Grace Hopper","email":"grace@example.com","birth_date":"1906-12-09","contacts":[{"name":"Vincent","phone":"+12025550123"}]}`,
+			body:   `{"name":"Grace Hopper","email":"grace@example.com","birth_date":"1906-12-09","contacts":[{"name":"Vincent","phone":"+12025550123"}]}`,
 			status: 201, headers: map[string]string{"Location": "/patients/p-"}},
 		{name: "create: malformed JSON", method: "POST", path: "/patients", token: "staff-token", contentType: "application/json",
 			body: `{"name":"Grace",}`, status: 400, detail: "The request body is not valid JSON: syntax error at byte 17."},
