@@ -9,6 +9,7 @@ require (
 	github.com/go-playground/validator/v10 v10.30.4
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
+	go.uber.org/goleak v1.3.0
 	golang.org/x/time v0.15.0
 )
 

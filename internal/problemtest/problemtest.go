@@ -1,17 +1,21 @@
 // Package problemtest holds test helpers shared by this module's tests:
 // validation of problem bodies against the JSON Schema of RFC 9457
-// Appendix A. Only tests import it.
+// Appendix A, and a goroutine leak check. Only tests import it.
 package problemtest
 
 import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"go.uber.org/goleak"
 )
 
 // appendixA is the schema of RFC 9457 Appendix A, with its RFC 8792 line
@@ -90,3 +94,21 @@ func uriReference(v any) error {
 func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 func isAlnum(c byte) bool { return isAlpha(c) || c >= '0' && c <= '9' }
 func isHex(c byte) bool   { return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f' }
+
+// VerifyNoLeaks runs a package's tests, then fails the run when any
+// goroutine outlives them. Idle keep-alive connections of the default
+// HTTP client are closed first: they belong to the client, not to the
+// code under test.
+func VerifyNoLeaks(m *testing.M) {
+	code := m.Run()
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		t.CloseIdleConnections()
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutines outlive the tests:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
