@@ -58,7 +58,7 @@ func New(opts Options) *echo.Echo {
 	// (RateLimiter does), and panics all become problems.
 	middleware.Mount(e, cfg)
 	e.Use(echomw.RequestID())
-	e.Use(echomw.BodyLimit("64K"))
+	e.Use(echomw.BodyLimit("64KiB")) // "64K" would be 64,000 bytes
 	public := isPublic(docsPath(opts.ProblemBase))
 	e.Use(echomw.RateLimiterWithConfig(echomw.RateLimiterConfig{
 		Skipper: public,
