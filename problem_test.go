@@ -110,36 +110,11 @@ type newPatient struct {
 	} `json:"contacts" validate:"dive"`
 }
 
-// e2eLogs collects log records from concurrent handlers.
-type e2eLogs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *e2eLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *e2eLogs) records() []map[string]any {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	for _, line := range bytes.Split(bytes.TrimSpace(l.buf.Bytes()), []byte("\n")) {
-		var rec map[string]any
-		if json.Unmarshal(line, &rec) == nil {
-			out = append(out, rec)
-		}
-	}
-	return out
-}
-
 // e2eServer is a real Echo server with the library mounted as the README
 // says, and one route per mapping row.
-func e2eServer(t *testing.T) (*httptest.Server, *e2eLogs) {
+func e2eServer(t *testing.T) (*httptest.Server, *problemtest.Logs) {
 	t.Helper()
-	logs := &e2eLogs{}
+	logs := &problemtest.Logs{}
 	e := echo.New()
 	middleware.Mount(e, middleware.Config{
 		TypeBase: typeBase,
@@ -505,7 +480,8 @@ func TestClientAbort(t *testing.T) {
 	// The handler returns after the client left; wait for its record.
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		for _, rec := range logs.records() {
+		recs, _ := logs.Records()
+		for _, rec := range recs {
 			if rec["path"] == "/std/client-gone" {
 				if rec["msg"] != "client closed the request" || rec["level"] != "INFO" || rec["status"] != nil {
 					t.Errorf("record = %v", rec)
@@ -525,7 +501,10 @@ func TestOneRecordPerError(t *testing.T) {
 	for _, path := range []string{"/rule/sentinel", "/other", "/panic"} {
 		e2eDo(t, mustRequest("GET", srv.URL+path))
 	}
-	recs := logs.records()
+	recs, err := logs.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(recs) != 3 {
 		t.Fatalf("%d records: %v", len(recs), recs)
 	}

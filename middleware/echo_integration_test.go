@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -119,13 +118,9 @@ func eiExpectVary(t *testing.T, h http.Header, want ...string) {
 // eiRecords parses the JSON log records.
 func eiRecords(t *testing.T, logs *logBuffer) []map[string]any {
 	t.Helper()
-	var recs []map[string]any
-	for _, line := range logs.lines() {
-		var r map[string]any
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		recs = append(recs, r)
+	recs, err := logs.Records()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return recs
 }

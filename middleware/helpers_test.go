@@ -1,46 +1,22 @@
 package middleware_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/virtuheal/apierrors/internal/problemtest"
 	"github.com/virtuheal/apierrors/middleware"
 	"github.com/virtuheal/apierrors/problem"
 )
 
 // logBuffer collects the records of a JSON slog logger, safely for
 // concurrent handlers.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logBuffer) lines() []string {
-	s := strings.TrimSpace(l.String())
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
-}
+type logBuffer = problemtest.Logs
 
 // newEcho returns an Echo with the library mounted and a logger that
 // records into the returned buffer.

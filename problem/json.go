@@ -292,28 +292,15 @@ func (p *Problem) decodeJSON(data []byte) (standard int, err error) {
 			continue // null is no string or number: ignored too
 		}
 		if name == "status" {
-			var n int
-			if json.Unmarshal(raw, &n) == nil {
-				p.Status = n
+			if p.setMember(name, string(raw)) { // a JSON integer, as text
 				standard++
 			}
 			continue
 		}
 		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			continue // wrong type: ignored, RFC 9457 §3.1
-		}
-		standard++
-		switch name {
-		case "type":
-			p.Type = s
-		case "title":
-			p.Title = s
-		case "detail":
-			p.Detail = s
-		case "instance":
-			p.Instance = s
-		}
+		if json.Unmarshal(raw, &s) == nil && p.setMember(name, s) {
+			standard++
+		} // else the wrong type: ignored, RFC 9457 §3.1
 	}
 	return standard, nil
 }

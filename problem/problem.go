@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 
 	"github.com/virtuheal/apierrors/status"
 )
@@ -64,6 +65,30 @@ func isStandard(name string) bool {
 		return true
 	}
 	return false
+}
+
+// setMember sets the standard member name from its text, and reports
+// whether the text has the member's type: status must be an integer.
+func (p *Problem) setMember(name, text string) bool {
+	switch name {
+	case "type":
+		p.Type = text
+	case "title":
+		p.Title = text
+	case "detail":
+		p.Detail = text
+	case "instance":
+		p.Instance = text
+	case "status":
+		n, err := strconv.Atoi(strings.TrimSpace(text))
+		if err != nil {
+			return false
+		}
+		p.Status = n
+	default:
+		return false
+	}
+	return true
 }
 
 func (p *Problem) clone() *Problem {

@@ -182,26 +182,10 @@ func (p *Problem) decodeXML(d *xml.Decoder, start xml.StartElement) (standard in
 				p.Extensions[name] = v
 				continue
 			}
-			s, ok := v.(string)
-			if !ok {
-				continue // an element where text belongs: ignored
-			}
-			standard++
-			switch name {
-			case "type":
-				p.Type = s
-			case "title":
-				p.Title = s
-			case "detail":
-				p.Detail = s
-			case "instance":
-				p.Instance = s
-			case "status":
-				if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
-					p.Status = n
-				} else {
-					standard--
-				}
+			// An element where text belongs, or a status that is not an
+			// integer, is ignored.
+			if s, ok := v.(string); ok && p.setMember(name, s) {
+				standard++
 			}
 		case xml.EndElement:
 			return standard, nil

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,30 +19,12 @@ import (
 	"github.com/virtuheal/apierrors/problem"
 )
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startClinic runs the real server on a free loopback port until the test
 // ends, and checks that it then shuts down cleanly.
-func startClinic(t *testing.T, args ...string) (base string, logs *syncBuffer) {
+func startClinic(t *testing.T, args ...string) (base string, logs *problemtest.Logs) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs = &syncBuffer{}
+	logs = &problemtest.Logs{}
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {

@@ -6,6 +6,7 @@ package problemtest
 import (
 	"bytes"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -111,4 +112,40 @@ func VerifyNoLeaks(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// Logs is a sink for slog's JSON handler that a test can read while the
+// server under test writes to it from other goroutines.
+type Logs struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (l *Logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// Records decodes the JSON records written so far, one per line.
+func (l *Logs) Records() ([]map[string]any, error) {
+	var recs []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(l.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var r map[string]any
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return recs, fmt.Errorf("log line %q: %w", line, err)
+		}
+		recs = append(recs, r)
+	}
+	return recs, nil
 }
