@@ -14,9 +14,10 @@ import (
 //
 // The standard members come first, in the order of RFC 9457's examples;
 // type is always present (BlankType when empty) and the others are left
-// out when empty. Extensions follow in key order. Strings are escaped
-// exactly as encoding/json escapes them, so the output is byte-identical
-// to encoding/json's for the same members.
+// out when empty. type and instance go through EscapeURIReference, so
+// they are valid URI references whatever they hold. Extensions follow in
+// key order. Strings are escaped exactly as encoding/json escapes them, so
+// the output is byte-identical to encoding/json's for the same members.
 //
 // It fails only when an extension value cannot be encoded (a channel, a
 // NaN, a cycle); b is then returned unextended.
@@ -79,7 +80,7 @@ func appendHead(b []byte, typ, title string, status int) []byte {
 		typ = BlankType
 	}
 	b = append(b, `{"type":`...)
-	b = appendString(b, typ)
+	b = appendString(b, EscapeURIReference(typ))
 	if title != "" {
 		b = append(b, `,"title":`...)
 		b = appendString(b, title)
@@ -103,7 +104,7 @@ func appendDetail(b []byte, detail string) []byte {
 func appendTail(b []byte, instance string, extensions map[string]any) ([]byte, error) {
 	if instance != "" {
 		b = append(b, `,"instance":`...)
-		b = appendString(b, instance)
+		b = appendString(b, EscapeURIReference(instance))
 	}
 	if len(extensions) > 0 {
 		var err error

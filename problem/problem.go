@@ -148,10 +148,18 @@ func (p *Problem) WithCause(err error) *Problem {
 }
 
 // Unwrap returns the cause set with WithCause.
-func (p *Problem) Unwrap() error { return p.cause }
+func (p *Problem) Unwrap() error {
+	if p == nil {
+		return nil
+	}
+	return p.cause
+}
 
 // Error describes the problem for logs: status, title, detail and cause.
 func (p *Problem) Error() string {
+	if p == nil {
+		return "<nil problem>"
+	}
 	s := strconv.Itoa(p.Status)
 	if p.Title != "" {
 		s += " " + p.Title

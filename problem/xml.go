@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 )
 
 // Namespace is the XML namespace of the problem element. RFC 9457 keeps
@@ -34,11 +33,11 @@ func (p *Problem) MarshalXML(e *xml.Encoder, _ xml.StartElement) error {
 		typ = BlankType
 	}
 	members := []struct{ name, value string }{
-		{"type", typ},
+		{"type", EscapeURIReference(typ)},
 		{"title", p.Title},
 		{"status", statusText(p.Status)},
 		{"detail", p.Detail},
-		{"instance", p.Instance},
+		{"instance", EscapeURIReference(p.Instance)},
 	}
 	for _, m := range members {
 		if m.value != "" {
@@ -132,16 +131,19 @@ func encodeXMLValue(e *xml.Encoder, name string, v any) error {
 	return e.EncodeToken(start.End())
 }
 
-// isXMLName reports whether s is an XML 1.0 Name without a colon that is
-// not reserved (names starting with "xml" in any case are).
+// isXMLName reports whether s can be an element name: ASCII letters,
+// digits, "_", "-" and ".", starting with a letter or "_", and not "xml"
+// in any case at the start (reserved). RFC 9457 §4 recommends such names;
+// XML allows more, but not every XML reader agrees on which.
 func isXMLName(s string) bool {
 	if s == "" || strings.HasPrefix(strings.ToLower(s), "xml") {
 		return false
 	}
-	for i, r := range s {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch {
-		case r == '_' || unicode.IsLetter(r):
-		case i > 0 && (r == '-' || r == '.' || unicode.IsDigit(r)):
+		case c == '_' || isAlpha(c):
+		case i > 0 && (c == '-' || c == '.' || '0' <= c && c <= '9'):
 		default:
 			return false
 		}

@@ -65,7 +65,7 @@ func TestAppendXML(t *testing.T) {
 	want := `<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
 		`<problem xmlns="urn:ietf:rfc:7807"><type>about:blank</type><title>Unprocessable Entity</title><status>422</status>` +
 		`<detail>The request was well-formed but was unable to be followed due to semantic errors.</detail>` +
-		`<instance>/patients?x=&lt;y&gt;</instance>` +
+		`<instance>/patients?x=%3Cy%3E</instance>` +
 		`<errors><i><detail>must be &lt;valid&gt;</detail><pointer>#/email</pointer><rule>email</rule></i></errors>` +
 		`<retry><after>3</after></retry></problem>`
 	if string(got) != want {
@@ -73,7 +73,7 @@ func TestAppendXML(t *testing.T) {
 	}
 
 	back := decodeXML(t, string(got))
-	if back.Status != 422 || back.Instance != "/patients?x=<y>" {
+	if back.Status != 422 || back.Instance != "/patients?x=%3Cy%3E" {
 		t.Errorf("decoded %+v", back)
 	}
 	if fe := back.Errors(); len(fe) != 1 || fe[0].Pointer != "#/email" || fe[0].Detail != "must be <valid>" {
