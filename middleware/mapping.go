@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -61,25 +60,43 @@ type Rule struct {
 }
 
 // Is returns a rule that matches errors for which errors.Is(err, target)
-// holds: a sentinel such as ErrPatientNotFound.
+// holds: a sentinel such as ErrPatientNotFound. Unlike errors.Is, it looks
+// at no more than a bounded number of errors, so a cyclic chain cannot
+// hang the request.
 func Is(target error, code status.Code) Rule {
 	if target == nil {
 		panic("apierrors/middleware: Is with a nil target")
 	}
+	comparable := reflect.TypeOf(target).Comparable()
 	return Rule{
-		match: func(err error) bool { return errors.Is(err, target) },
-		name:  fmt.Sprintf("Is(%v)", target),
-		code:  code,
+		match: func(err error) bool {
+			return walk(err, func(e error) bool {
+				if comparable && e == target {
+					return true
+				}
+				x, ok := e.(interface{ Is(error) bool })
+				return ok && x.Is(target)
+			})
+		},
+		name: fmt.Sprintf("Is(%v)", target),
+		code: code,
 	}
 }
 
 // As returns a rule that matches errors for which errors.As finds a T: an
-// error type such as *LockedError.
+// error type such as *LockedError. Like Is, it looks at a bounded number
+// of errors.
 func As[T error](code status.Code) Rule {
 	return Rule{
 		match: func(err error) bool {
-			var target T
-			return errors.As(err, &target)
+			return walk(err, func(e error) bool {
+				if _, ok := e.(T); ok {
+					return true
+				}
+				x, ok := e.(interface{ As(any) bool })
+				var target T
+				return ok && x.As(&target)
+			})
 		},
 		name: fmt.Sprintf("As[%v]", reflect.TypeFor[T]()),
 		code: code,
@@ -240,11 +257,16 @@ type found struct {
 // bounded work.
 const maxChain = 64
 
-func (f *found) scan(err error) { walk(err, f.visit) }
+func (f *found) scan(err error) {
+	walk(err, func(e error) bool { f.visit(e); return false })
+}
 
 // walk calls visit for err and each error it wraps, depth first, in the
-// order errors.As uses, for at most maxChain errors.
-func walk(err error, visit func(error)) {
+// order errors.Is and errors.As use, until visit returns true or maxChain
+// errors were visited. It reports whether visit returned true. The bound
+// keeps cyclic chains, and chains that share errors, from costing more
+// than a fixed amount of work.
+func walk(err error, visit func(error) bool) bool {
 	var stack [16]error
 	todo := append(stack[:0], err)
 	for visited := 0; len(todo) > 0 && visited < maxChain; visited++ {
@@ -253,7 +275,9 @@ func walk(err error, visit func(error)) {
 		if e == nil {
 			continue
 		}
-		visit(e)
+		if visit(e) {
+			return true
+		}
 		switch u := e.(type) {
 		case interface{ Unwrap() error }:
 			todo = append(todo, u.Unwrap())
@@ -264,6 +288,7 @@ func walk(err error, visit func(error)) {
 			}
 		}
 	}
+	return false
 }
 
 func (f *found) visit(e error) {

@@ -71,7 +71,7 @@ func writeToken(b *strings.Builder, tok string) {
 			b.WriteString("~0")
 		case c == '/':
 			b.WriteString("~1")
-		case isPathByte(c) || c == '?':
+		case isFragmentByte(c):
 			b.WriteByte(c)
 		default:
 			b.WriteByte('%')
@@ -79,4 +79,14 @@ func writeToken(b *strings.Builder, tok string) {
 			b.WriteByte(hexUpper[c&0xF])
 		}
 	}
+}
+
+// isFragmentByte reports whether c may appear unescaped in a URI
+// fragment: unreserved, sub-delims, ":", "@", "/" and "?" (RFC 3986 §3.5).
+func isFragmentByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!$&'()*+,;=:@/?", c) >= 0
 }

@@ -52,13 +52,15 @@ func FuzzJSONPointer(f *testing.F) {
 			c := p[i]
 			switch {
 			case c == '%':
-				if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
+				if i+2 >= len(p) || !isHexDigit(p[i+1]) || !isHexDigit(p[i+2]) {
 					t.Fatalf("%q: bad escape in %q", ns, p)
 				}
-			case isPathByte(c) || c == '?':
+			case isFragmentByte(c):
 			default:
 				t.Fatalf("%q: %q holds %q, which a URI fragment cannot", ns, p, c)
 			}
 		}
 	})
 }
+
+func isHexDigit(c byte) bool { return strings.IndexByte("0123456789ABCDEFabcdef", c) >= 0 }

@@ -199,12 +199,17 @@ func (h *handler) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// retryAfterSeconds formats d as a Retry-After delay, rounded up.
+// retryAfterSeconds formats d as a Retry-After delay in whole seconds,
+// rounded up; a negative delay is 0.
 func retryAfterSeconds(d time.Duration) string {
-	if d < 0 {
-		d = 0
+	if d <= 0 {
+		return "0"
 	}
-	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
+	s := d / time.Second
+	if d%time.Second != 0 {
+		s++ // rounding up by adding first would overflow near the maximum
+	}
+	return strconv.FormatInt(int64(s), 10)
 }
 
 // middleware renders returned errors and recovers panics.

@@ -22,7 +22,8 @@ var (
 // CORS ones are kept.
 func isStale(key string) bool {
 	switch key {
-	case "Content-Length", "Content-Range", "Content-Disposition", "Etag", "Last-Modified", "Location":
+	case "Content-Length", "Content-Range", "Content-Disposition", "Content-Encoding", "Content-Location",
+		"Content-Digest", "Repr-Digest", "Digest", "Etag", "Last-Modified", "Location":
 		return true
 	}
 	return false
@@ -80,6 +81,7 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 		o.code = status.InternalServerError
 		body, mediaType = fallbackFor(mediaType)
 		p = fallbackProblem
+		lang = &languages[0] // the fallback is in English
 	}
 
 	hdr := res.Header()
@@ -179,7 +181,7 @@ func (h *handler) extensions(c echo.Context, err error, o *outcome, lang *langua
 // debugInfo is the "debug" extension of ExposeInternalErrors.
 func debugInfo(err error, o *outcome) map[string]any {
 	var causes []string
-	walk(err, func(e error) { causes = append(causes, safeError(e)) })
+	walk(err, func(e error) bool { causes = append(causes, safeError(e)); return false })
 	d := map[string]any{"causes": causes}
 	if o.panicStack != nil {
 		d["stack"] = string(o.panicStack)
@@ -224,9 +226,11 @@ func writeFallback(c echo.Context) {
 			delete(hdr, k)
 		}
 	}
-	problem.SetHeaders(hdr, problem.MediaType)
+	body, mediaType := fallbackFor(problem.Negotiate(first(c.Request().Header, "Accept")))
+	problem.SetHeaders(hdr, mediaType)
+	hdr["Content-Language"] = languages[0].header
 	c.Response().WriteHeader(http.StatusInternalServerError)
 	if c.Request().Method != http.MethodHead {
-		_, _ = c.Response().Write(fallbackJSON)
+		_, _ = c.Response().Write(body)
 	}
 }

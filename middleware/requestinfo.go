@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/virtuheal/apierrors/problem"
 )
 
 // maxInstance bounds the instance member. A longer path is left out
@@ -12,53 +14,18 @@ import (
 const maxInstance = 2048
 
 // instance returns the request path as a URI reference that stays valid
-// whatever the client sent: without the query, every byte outside RFC
-// 3986's path characters percent-encoded, and a leading "//" (which would
-// read as a host name) broken up. It allocates only when it must escape.
+// whatever the client sent: without the query, escaped by
+// problem.EscapeURIReference, and with a leading "//" (which would read as
+// a host name) broken up. It allocates only when it must escape.
 func instance(r *http.Request) string {
 	p := r.URL.EscapedPath()
-	clean := !strings.HasPrefix(p, "//")
-	for i := 0; i < len(p) && clean; i++ {
-		clean = isPathByte(p[i]) || (p[i] == '%' && i+2 < len(p) && isHex(p[i+1]) && isHex(p[i+2]))
+	if strings.HasPrefix(p, "//") {
+		p = "/%2F" + p[2:]
 	}
-	if clean {
-		if len(p) > maxInstance {
-			return ""
-		}
-		return p
+	if p = problem.EscapeURIReference(p); len(p) > maxInstance {
+		return ""
 	}
-	var b strings.Builder
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case i == 1 && c == '/' && p[0] == '/':
-			b.WriteString("%2F")
-		case isPathByte(c) || (c == '%' && i+2 < len(p) && isHex(p[i+1]) && isHex(p[i+2])):
-			b.WriteByte(c)
-		default:
-			b.WriteByte('%')
-			b.WriteByte("0123456789ABCDEF"[c>>4])
-			b.WriteByte("0123456789ABCDEF"[c&0xF])
-		}
-		if b.Len() > maxInstance {
-			return ""
-		}
-	}
-	return b.String()
-}
-
-// isPathByte reports whether c may appear unescaped in a URI path:
-// unreserved, sub-delims, ':', '@' and '/' (RFC 3986 §3.3).
-func isPathByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("-._~!$&'()*+,;=:@/", c) >= 0
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+	return p
 }
 
 func isLowerHex(s string) bool {

@@ -222,22 +222,178 @@ func validationEntries(o *outcome, lang *language) []problem.FieldError {
 	out := make([]problem.FieldError, len(o.validation))
 	for i, fe := range o.validation {
 		e := &out[i]
-		e.Rule, e.RuleParam = fe.Tag(), fe.Param()
-		e.Detail = message(o.validator, fe, lang)
+		e.Rule = fe.Tag()
+		param, publicParam := o.validator.publicParam(o.rootType, fe)
+		if publicParam {
+			e.RuleParam = param
+		}
 		var loc location
 		if o.validator != nil {
 			loc = o.validator.locationOf(o.rootType, fe.StructNamespace())
 		}
-		switch loc.in {
-		case "query", "param":
+		switch {
+		case loc.in == "query" || loc.in == "param":
 			e.Parameter = loc.name
-		case "header":
+		case loc.in == "header":
 			e.Header = loc.name
+		case isMapKey(o.rootType, fe):
+			// The key itself was rejected: point at the map and leave the
+			// key, which is the rejected value, out of pointer and detail.
+			mapNamespace := fe.Namespace()[:strings.LastIndexByte(fe.Namespace(), '[')]
+			e.Pointer = jsonPointer(mapNamespace, rooted(o.rootType, fe))
+			mapField, _, _ := strings.Cut(fe.Field(), "[")
+			e.Detail = strings.Replace(lang.fallback, "{0}", mapField, 1)
+			continue
 		default:
 			e.Pointer = jsonPointer(fe.Namespace(), rooted(o.rootType, fe))
 		}
+		e.Detail = message(o.validator, fe, lang, param, publicParam)
 	}
 	return out
+}
+
+// crossFieldRules name other fields in their parameter, by their Go names:
+// the parameter is a field (eqfield=Password), a path from the top-level
+// struct (eqcsfield=Inner.Field), field and value pairs
+// (required_if=Kind card), or a list of fields (required_with=A B).
+var crossFieldRules = map[string]string{
+	"eqfield": "field", "nefield": "field", "gtfield": "field", "gtefield": "field",
+	"ltfield": "field", "ltefield": "field", "fieldcontains": "field", "fieldexcludes": "field",
+	"eqcsfield": "path", "necsfield": "path", "gtcsfield": "path", "gtecsfield": "path",
+	"ltcsfield": "path", "ltecsfield": "path",
+	"required_if": "pairs", "required_unless": "pairs", "excluded_if": "pairs",
+	"excluded_unless": "pairs", "skip_unless": "pairs",
+	"required_with": "list", "required_with_all": "list", "required_without": "list",
+	"required_without_all": "list", "excluded_with": "list", "excluded_with_all": "list",
+	"excluded_without": "list", "excluded_without_all": "list",
+}
+
+// publicParam returns the rule's parameter as the client knows it: Go
+// field names in a cross-field rule's parameter become the names the
+// client sends. ok is false when a name cannot be translated (errors of a
+// foreign validator, say); the parameter must then not be shown.
+func (v *Validator) publicParam(root reflect.Type, fe validator.FieldError) (param string, ok bool) {
+	kind, crossField := crossFieldRules[fe.Tag()]
+	if !crossField {
+		return fe.Param(), true
+	}
+	if v == nil || root == nil {
+		return "", false
+	}
+	parent, _ := goPathType(root, parentPath(fe.StructNamespace()))
+	words := strings.Fields(fe.Param())
+	for i, w := range words {
+		var name string
+		switch {
+		case kind == "pairs" && i%2 == 1:
+			continue // a value from the struct tag, not a field
+		case kind == "path":
+			name, ok = publicPath(root, w)
+		default:
+			name, ok = publicName(parent, w)
+		}
+		if !ok {
+			return "", false
+		}
+		words[i] = name
+	}
+	return strings.Join(words, " "), true
+}
+
+// parentPath drops the root type's name and the failed field from a Go
+// namespace: "User.Billing.Zip" → "Billing".
+func parentPath(structNamespace string) string {
+	_, path, _ := strings.Cut(structNamespace, ".")
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[:i]
+	}
+	return ""
+}
+
+// publicName is the client's name of the Go field goName of struct t.
+func publicName(t reflect.Type, goName string) (string, bool) {
+	t = deref(t)
+	if t == nil || t.Kind() != reflect.Struct {
+		return "", false
+	}
+	f, ok := t.FieldByName(goName)
+	if !ok {
+		return "", false
+	}
+	return fieldName(f), true
+}
+
+// publicPath translates a dotted Go path from the root struct.
+func publicPath(root reflect.Type, goPath string) (string, bool) {
+	segs := strings.Split(goPath, ".")
+	t := root
+	for i, seg := range segs {
+		name, ok := publicName(t, seg)
+		if !ok {
+			return "", false
+		}
+		f, _ := deref(t).FieldByName(seg)
+		segs[i], t = name, f.Type
+	}
+	return strings.Join(segs, "."), true
+}
+
+// goPathType follows a Go namespace path such as "Contacts[0].Phone" from
+// t: struct fields by name, and the element type for each index.
+func goPathType(t reflect.Type, path string) (reflect.Type, bool) {
+	for path != "" {
+		t = deref(t)
+		if path[0] == '[' {
+			end := strings.IndexByte(path, ']')
+			if end < 0 || t == nil || (t.Kind() != reflect.Slice && t.Kind() != reflect.Array && t.Kind() != reflect.Map) {
+				return nil, false
+			}
+			t, path = t.Elem(), path[end+1:]
+		} else {
+			end := strings.IndexAny(path, ".[")
+			if end < 0 {
+				end = len(path)
+			}
+			if t == nil || t.Kind() != reflect.Struct {
+				return nil, false
+			}
+			f, ok := t.FieldByName(path[:end])
+			if !ok {
+				return nil, false
+			}
+			t, path = f.Type, path[end:]
+		}
+		path = strings.TrimPrefix(path, ".")
+	}
+	return t, true
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+// isMapKey reports whether fe is about a map key (a "dive,keys" rule)
+// rather than a value: its namespace ends in the key, and the failed value
+// is that key, in a container that is a map. Without the root type (a
+// foreign validator), the first two tests decide.
+func isMapKey(root reflect.Type, fe validator.FieldError) bool {
+	ns, sns := fe.Namespace(), fe.StructNamespace()
+	open := strings.LastIndexByte(ns, '[')
+	if open < 0 || !strings.HasSuffix(ns, "]") || fmt.Sprint(fe.Value()) != ns[open+1:len(ns)-1] {
+		return false
+	}
+	if root == nil {
+		return true
+	}
+	_, path, _ := strings.Cut(sns, ".")
+	if i := strings.LastIndexByte(path, '['); i >= 0 {
+		path = path[:i]
+	}
+	container, ok := goPathType(root, path)
+	return !ok || deref(container).Kind() == reflect.Map
 }
 
 // rooted reports whether a namespace starts with the name of the
@@ -248,19 +404,22 @@ func rooted(root reflect.Type, fe validator.FieldError) bool {
 	if root == nil {
 		return fe.Namespace() != fe.Field()
 	}
-	for root.Kind() == reflect.Pointer {
-		root = root.Elem()
-	}
-	return root.Name() != ""
+	return deref(root).Name() != ""
 }
 
-// message phrases one failure. Without a translation (a custom rule, or
-// errors from a validator other than ours) it uses the language's generic
-// message: validator's own Error() names Go types and fields.
-func message(v *Validator, fe validator.FieldError, lang *language) string {
-	if v != nil {
+// message phrases one failure. A cross-field rule is phrased with the
+// parameter the client knows (param); without one, or without a
+// translation (a custom rule, or errors from a validator other than
+// ours), it uses the language's generic message: validator's own Error()
+// names Go types and fields.
+func message(v *Validator, fe validator.FieldError, lang *language, param string, publicParam bool) string {
+	if v != nil && publicParam {
 		t := v.translators[lang.index()]
-		if msg := fe.Translate(t); !strings.HasPrefix(msg, "Key: '") {
+		if param != fe.Param() {
+			if msg, err := t.T(fe.Tag(), fe.Field(), param); err == nil && msg != "" {
+				return msg
+			}
+		} else if msg := fe.Translate(t); !strings.HasPrefix(msg, "Key: '") {
 			return msg
 		}
 	}

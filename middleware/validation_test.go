@@ -246,3 +246,54 @@ func TestValidatorIsSafeForConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+type account struct {
+	Password string            `json:"password" validate:"required"`
+	Confirm  string            `json:"confirm" validate:"eqfield=Password"`
+	Kind     string            `json:"kind"`
+	Card     string            `json:"card_number" validate:"required_if=Kind card"`
+	Phone    string            `json:"phone"`
+	Email    string            `json:"email" validate:"required_without=Phone"`
+	Billing  billing           `json:"billing"`
+	Codes    map[string]string `json:"codes" validate:"dive,keys,max=3,endkeys,required"`
+}
+
+type billing struct {
+	Zip string `json:"zip" validate:"eqcsfield=Password"`
+}
+
+// TestCrossFieldRulesSpeakJSON checks that rules naming other fields name
+// them as the client does, and that rejected map keys are not echoed.
+func TestCrossFieldRulesSpeakJSON(t *testing.T) {
+	e, _ := newEcho(middleware.Config{})
+	e.POST("/accounts", func(c echo.Context) error {
+		var a account
+		if err := c.Bind(&a); err != nil {
+			return err
+		}
+		return c.Validate(&a)
+	})
+	body := `{"password":"pw","confirm":"other","kind":"card","billing":{"zip":"x"},"codes":{"ok":"1","SECRET-KEY":"2"}}`
+	w, p := serve(t, e, jsonRequest("POST", "/accounts", body))
+	want := []problem.FieldError{
+		{Detail: "confirm must be equal to password", Pointer: "#/confirm", Rule: "eqfield", RuleParam: "password"},
+		{Detail: "card_number is a required field", Pointer: "#/card_number", Rule: "required_if", RuleParam: "kind card"},
+		{Detail: "email is a required field", Pointer: "#/email", Rule: "required_without", RuleParam: "phone"},
+		{Detail: "zip must be equal to password", Pointer: "#/billing/zip", Rule: "eqcsfield", RuleParam: "password"},
+		{Detail: "codes is not valid", Pointer: "#/codes", Rule: "max", RuleParam: "3"},
+	}
+	got := p.Errors()
+	if len(got) != len(want) {
+		t.Fatalf("errors = %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("entry %d = %+v\nwant     %+v", i, got[i], want[i])
+		}
+	}
+	for _, leak := range []string{"SECRET", "Password", "Phone", "Kind"} {
+		if strings.Contains(w.Body.String(), leak) {
+			t.Errorf("the body holds %q: %s", leak, w.Body)
+		}
+	}
+}
