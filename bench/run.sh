@@ -16,6 +16,7 @@
 #   BENCHTIME  -test.benchtime of each sample: a time or Nx (default 1s)
 #   BENCH      regexp on benchmark names such as NotFound/Library (default all)
 #   OUT        directory for the results (default bench/out)
+#   RATIOS_BY  statistic that judges the targets: median (default) or fastest
 #
 # Results: $OUT/results.txt (raw, benchstat's input), $OUT/benchstat.txt
 # and $OUT/ratios.txt.
@@ -26,6 +27,7 @@ ROUNDS=${ROUNDS:-8}
 BENCHTIME=${BENCHTIME:-1s}
 BENCH=${BENCH:-.}
 OUT=${OUT:-out}
+RATIOS_BY=${RATIOS_BY:-median}
 
 if [ "$ROUNDS" -lt 6 ]; then
 	echo "run.sh: ROUNDS=$ROUNDS; benchstat wants at least 6 samples for a confidence interval" >&2
@@ -93,7 +95,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		cat "$OUT/sample.txt" >>"$results"
 		printf '.'
 	done
-	printf ' %ds\n' "$((SECONDS - start))"
+	printf ' %ds, load %s\n' "$((SECONDS - start))" "$(cut -d' ' -f1-3 /proc/loadavg)"
 done
 rm -f "$OUT/sample.txt"
 
@@ -106,4 +108,4 @@ go tool benchstat "$results" | tee "$OUT/benchstat.txt"
 
 echo
 echo "== ratios"
-"$OUT/ratios" "$results" | tee "$OUT/ratios.txt"
+"$OUT/ratios" -by "$RATIOS_BY" "$results" | tee "$OUT/ratios.txt"

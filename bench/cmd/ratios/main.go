@@ -6,8 +6,10 @@
 //
 //	go run ./cmd/ratios results.txt
 //
-// It exits 1 when the input holds no benchmark results, or when -strict
-// is given and a target is missed.
+// Targets are judged on medians, or with -by fastest on each benchmark's
+// smallest sample, the least disturbed when other load shares the
+// machine. It exits 1 when the input holds no benchmark results, or when
+// -strict is given and a target is missed.
 package main
 
 import (
@@ -25,11 +27,19 @@ import (
 
 func main() {
 	strict := flag.Bool("strict", false, "exit 1 when a target is missed")
+	by := flag.String("by", "median", `the statistic that judges the targets: "median", or "fastest" (the smallest sample: the least disturbed one when other load shares the machine)`)
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: ratios [-strict] results.txt...  (stdin when none)")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	switch *by {
+	case "median":
+	case "fastest":
+		judgeByFastest = true
+	default:
+		fatal(fmt.Errorf("-by %q: want median or fastest", *by))
+	}
 
 	set := newResults()
 	if flag.NArg() == 0 {
@@ -241,6 +251,27 @@ func printPeers(w io.Writer, s *results) {
 // ---------------------------------------------------------------------
 // Targets.
 
+// judgeByFastest makes the targets judge the smallest samples instead of
+// the medians.
+var judgeByFastest bool
+
+// judged returns the statistic the targets judge, and the other one.
+func (s *results) judged(name, unit string) (v, other float64, ok bool) {
+	m, ok1 := s.median(name, unit)
+	f, ok2 := s.fastest(name, unit)
+	if judgeByFastest {
+		return f, m, ok1 && ok2
+	}
+	return m, f, ok1 && ok2
+}
+
+func otherName() string {
+	if judgeByFastest {
+		return "medians"
+	}
+	return "fastest samples"
+}
+
 // A target is one of the issue's goals, judged on medians.
 type target struct {
 	text  string
@@ -252,14 +283,12 @@ func nsRatio(name, ref string, limit float64) target {
 	return target{
 		text: fmt.Sprintf("%s ns/op ≤ %.2f× %s", name, limit, ref),
 		judge: func(s *results) (string, bool, bool) {
-			a, ok1 := s.median(name, "ns/op")
-			b, ok2 := s.median(ref, "ns/op")
-			if !ok1 || !ok2 || b == 0 {
+			a, oa, ok1 := s.judged(name, "ns/op")
+			b, ob, ok2 := s.judged(ref, "ns/op")
+			if !ok1 || !ok2 || b == 0 || ob == 0 {
 				return "", false, false
 			}
-			fa, _ := s.fastest(name, "ns/op")
-			fb, _ := s.fastest(ref, "ns/op")
-			return fmt.Sprintf("%.2f×  (fastest samples: %.2f×)", a/b, fa/fb), a/b <= limit, true
+			return fmt.Sprintf("%.3f×  (%s: %.3f×)", a/b, otherName(), oa/ob), a/b <= limit, true
 		},
 	}
 }
@@ -273,8 +302,8 @@ func allocsOver(name, ref string, extra float64) target {
 	return target{
 		text: text,
 		judge: func(s *results) (string, bool, bool) {
-			a, ok1 := s.median(name, "allocs/op")
-			b, ok2 := s.median(ref, "allocs/op")
+			a, _, ok1 := s.judged(name, "allocs/op")
+			b, _, ok2 := s.judged(ref, "allocs/op")
 			if !ok1 || !ok2 {
 				return "", false, false
 			}
@@ -292,7 +321,7 @@ func allocsAtMost(name string, n float64) target {
 	return target{
 		text: fmt.Sprintf("%s allocs/op ≤ %.0f", name, n),
 		judge: func(s *results) (string, bool, bool) {
-			a, ok := s.median(name, "allocs/op")
+			a, _, ok := s.judged(name, "allocs/op")
 			if !ok {
 				return "", false, false
 			}
@@ -328,7 +357,11 @@ func targets() []target {
 // missed. A target whose benchmarks are absent from the input (a run
 // limited with BENCH) is reported as not measured.
 func printTargets(w io.Writer, s *results) int {
-	fmt.Fprintln(w, "Targets (judged on medians; the ratio of the fastest samples is shown for a loaded machine):")
+	if judgeByFastest {
+		fmt.Fprintln(w, "Targets (judged on the fastest samples; the ratio of the medians in parentheses):")
+	} else {
+		fmt.Fprintln(w, "Targets (judged on medians; the ratio of the fastest samples in parentheses, for a loaded machine):")
+	}
 	missed, passed, absent := 0, 0, 0
 	for _, t := range targets() {
 		measured, pass, ok := t.judge(s)
