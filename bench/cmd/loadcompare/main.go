@@ -33,6 +33,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -55,6 +56,7 @@ func main() {
 	warmup := flag.Duration("warmup", time.Second, "unmeasured attack on each server before the rounds")
 	workers := flag.Uint64("workers", 16, "concurrent requests (vegeta workers, one connection each)")
 	rate := flag.Int("rate", 0, "requests per second; 0 is as fast as the servers answer")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file; samples carry the labels server=NAME (its connections) and client=NAME (the attack on it), for pprof -tagfocus")
 	logMode := flag.String("log", "discard", `the library's records: "discard" (slog.DiscardHandler) or "json" (slog.JSONHandler to io.Discard)`)
 	flag.Parse()
 	if *duration <= 0 || *duration > 10*time.Minute || *rounds < 1 || *rounds > 20 || *workers < 1 || *workers > 1024 ||
@@ -73,6 +75,20 @@ func main() {
 		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	default:
 		fatal(fmt.Errorf("-log %q: want discard or json", *logMode))
+	}
+
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fatal(err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 
 	echoDefault := start("EchoDefault", newEcho(nil))
@@ -221,11 +237,13 @@ func start(name string, e *echo.Echo) *server {
 		fatal(err)
 	}
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second, ErrorLog: nil}
-	go func() {
+	// Connection goroutines inherit the label of the goroutine that
+	// serves: a CPU profile tells the two servers apart.
+	go pprof.Do(context.Background(), pprof.Labels("server", name), func(context.Context) {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			fatal(fmt.Errorf("%s: %w", name, err))
 		}
-	}()
+	})
 	return &server{name: name, url: "http://" + ln.Addr().String() + unknownPath, srv: srv}
 }
 
@@ -322,7 +340,11 @@ func attack(s *server, d time.Duration, workers uint64, rate int, acc ...*vegeta
 	targeter := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: s.url})
 	var m vegeta.Metrics
 	var r run
-	for res := range atk.Attack(targeter, vegeta.Rate{Freq: rate, Per: time.Second}, d, s.name) {
+	var results <-chan *vegeta.Result
+	pprof.Do(context.Background(), pprof.Labels("client", s.name), func(context.Context) {
+		results = atk.Attack(targeter, vegeta.Rate{Freq: rate, Per: time.Second}, d, s.name)
+	})
+	for res := range results {
 		if err := s.check(res); err != nil {
 			r.bad++
 			if r.firstBad == nil {
