@@ -53,33 +53,28 @@ type RetryAfterer interface {
 // A Rule maps a domain error to a documented status code, and optionally
 // to a public detail. Build rules with Is and As.
 type Rule struct {
-	match  func(error) bool
-	name   string
-	code   status.Code
-	detail string
+	target     error            // Is: the sentinel
+	comparable bool             // Is: whether == may compare with target
+	matches    func(error) bool // As: tests one error of a chain, not its wrapped ones
+	name       string
+	code       status.Code
+	detail     string
 }
 
 // Is returns a rule that matches errors for which errors.Is(err, target)
-// holds: a sentinel such as ErrPatientNotFound. Unlike errors.Is, it looks
-// at no more than a bounded number of errors, so a cyclic chain cannot
+// holds: a sentinel such as ErrPatientNotFound. Unlike errors.Is, it
+// looks at no more than a bounded number of errors, in the one walk over
+// the chain that the whole mapping table shares, so a cyclic chain cannot
 // hang the request.
 func Is(target error, code status.Code) Rule {
 	if target == nil {
 		panic("apierrors/middleware: Is with a nil target")
 	}
-	comparable := reflect.TypeOf(target).Comparable()
 	return Rule{
-		match: func(err error) bool {
-			return walk(err, func(e error) bool {
-				if comparable && e == target {
-					return true
-				}
-				x, ok := e.(interface{ Is(error) bool })
-				return ok && x.Is(target)
-			})
-		},
-		name: fmt.Sprintf("Is(%v)", target),
-		code: code,
+		target:     target,
+		comparable: reflect.TypeOf(target).Comparable(),
+		name:       fmt.Sprintf("Is(%v)", target),
+		code:       code,
 	}
 }
 
@@ -88,15 +83,13 @@ func Is(target error, code status.Code) Rule {
 // of errors.
 func As[T error](code status.Code) Rule {
 	return Rule{
-		match: func(err error) bool {
-			return walk(err, func(e error) bool {
-				if _, ok := e.(T); ok {
-					return true
-				}
-				x, ok := e.(interface{ As(any) bool })
-				var target T
-				return ok && x.As(&target)
-			})
+		matches: func(e error) bool {
+			if _, ok := e.(T); ok {
+				return true
+			}
+			x, ok := e.(interface{ As(any) bool })
+			var target T
+			return ok && x.As(&target)
 		},
 		name: fmt.Sprintf("As[%v]", reflect.TypeFor[T]()),
 		code: code,
@@ -129,6 +122,7 @@ type outcome struct {
 	panicked     bool
 	panicStack   []byte
 	matchedRule  string
+	rule         int // 1 + the index of the matching rule, or 0
 }
 
 // setCode records the documented code to send for the number n.
@@ -140,11 +134,20 @@ func (o *outcome) setCode(n int) {
 	}
 }
 
-// resolve runs the mapping table for err.
-func (h *handler) resolve(c echo.Context, err error) outcome {
-	var f found
+// resolve runs the mapping table for err into o. c may be nil when err
+// cannot be a client abort.
+func (h *handler) resolve(c echo.Context, err error, o *outcome) {
+	for _, re := range h.routerErrors {
+		// Echo's router errors are shared values: mapped once, as long as
+		// nobody has changed them (SetInternal mutates the global).
+		if err == error(re.err) && re.err.Internal == nil && re.err.Message == re.message {
+			*o = re.outcome
+			return
+		}
+	}
+	f := found{rules: h.cfg.Rules}
 	f.scan(err)
-	o := outcome{code: status.InternalServerError}
+	*o = outcome{code: status.InternalServerError}
 	if f.retryAfter != nil {
 		o.retryAfter, o.hasRetry = f.retryAfter.RetryAfter(), true
 	}
@@ -169,13 +172,15 @@ func (h *handler) resolve(c echo.Context, err error) outcome {
 	case f.invalidValidation:
 		o.code = status.InternalServerError
 
-	case h.matchRule(err, &o): // 3
+	case f.rule > 0: // 3
+		r := &h.cfg.Rules[f.rule-1]
+		o.code, o.detail, o.matchedRule, o.rule = r.code, r.detail, r.name, f.rule
 
 	case f.statusCoder != nil: // 4
 		o.setCode(f.statusCoder.StatusCode())
 
 	case f.echo != nil: // 5
-		h.fromEcho(&f, &o)
+		h.fromEcho(&f, o)
 
 	case f.deadline: // 6
 		o.code = status.ServiceUnavailable
@@ -184,22 +189,11 @@ func (h *handler) resolve(c echo.Context, err error) outcome {
 	case f.syntax != nil || f.unmarshalType != nil || f.badGzip:
 		o.code = status.BadRequest
 		o.detail = f.bodyDetail()
-	case f.canceled && c.Request().Context().Err() != nil:
+	case f.canceled && c != nil && c.Request().Context().Err() != nil:
 		o.abort = true
 
 	default: // 7
 	}
-	return o
-}
-
-func (h *handler) matchRule(err error, o *outcome) bool {
-	for _, r := range h.cfg.Rules {
-		if r.match(err) {
-			o.code, o.detail, o.matchedRule = r.code, r.detail, r.name
-			return true
-		}
-	}
-	return false
 }
 
 // fromEcho maps Echo's HTTPError and BindingError.
@@ -234,6 +228,9 @@ func (h *handler) fromEcho(f *found, o *outcome) {
 // of each kind, in the order errors.As would meet them. One walk with a
 // type switch replaces a dozen errors.As calls and their allocations.
 type found struct {
+	rules []Rule // the service's rules, to match during the same walk
+	rule  int    // 1 + the index of the first rule that matches, or 0
+
 	panic             *panicError
 	problem           *problem.Problem
 	validation        *validationError
@@ -267,7 +264,7 @@ func (f *found) scan(err error) {
 // keeps cyclic chains, and chains that share errors, from costing more
 // than a fixed amount of work.
 func walk(err error, visit func(error) bool) bool {
-	var stack [16]error
+	var stack [4]error // most chains are short; a longer one grows it
 	todo := append(stack[:0], err)
 	for visited := 0; len(todo) > 0 && visited < maxChain; visited++ {
 		e := todo[len(todo)-1]
@@ -292,6 +289,29 @@ func walk(err error, visit func(error) bool) bool {
 }
 
 func (f *found) visit(e error) {
+	// One step of errors.Is, for the rules' sentinels and the table's.
+	matcher, _ := e.(interface{ Is(error) bool })
+	is := func(target error) bool { return e == target || matcher != nil && matcher.Is(target) }
+
+	// Rules keep their order: the first rule that matches any error of
+	// the chain wins, so only rules earlier than the best so far are tried
+	// on later errors.
+	for i := range f.rules {
+		if f.rule != 0 && i+1 >= f.rule {
+			break
+		}
+		r := &f.rules[i]
+		var ok bool
+		if r.target != nil {
+			ok = r.comparable && e == r.target || matcher != nil && matcher.Is(r.target)
+		} else {
+			ok = r.matches(e)
+		}
+		if ok {
+			f.rule = i + 1
+			break
+		}
+	}
 	switch e := e.(type) {
 	case *panicError:
 		if f.panic == nil {
@@ -342,9 +362,6 @@ func (f *found) visit(e error) {
 	if ra, ok := e.(RetryAfterer); ok && f.retryAfter == nil {
 		f.retryAfter = ra
 	}
-	// One step of errors.Is for each sentinel the table knows.
-	matcher, _ := e.(interface{ Is(error) bool })
-	is := func(target error) bool { return e == target || matcher != nil && matcher.Is(target) }
 	switch {
 	case is(context.DeadlineExceeded):
 		f.deadline = true

@@ -13,20 +13,23 @@ import "strings"
 // split on dots; "~" and "/" are escaped as "~0" and "~1", and bytes a URI
 // fragment cannot hold are percent-encoded.
 func jsonPointer(namespace string, rooted bool) string {
+	return string(appendPointer(nil, namespace, rooted))
+}
+
+// appendPointer appends jsonPointer's result to b.
+func appendPointer(b []byte, namespace string, rooted bool) []byte {
 	rest := namespace
 	if rooted {
 		i := strings.IndexAny(rest, ".[")
 		if i < 0 {
-			return "#"
+			return append(b, '#')
 		}
 		if rest[i] == '.' {
 			i++
 		}
 		rest = rest[i:]
 	}
-	var b strings.Builder
-	b.Grow(len(rest) + 4)
-	b.WriteByte('#')
+	b = append(b, '#')
 	for rest != "" {
 		var seg string
 		if rest[0] == '[' {
@@ -43,10 +46,10 @@ func jsonPointer(namespace string, rooted bool) string {
 			seg, rest = rest[:end], rest[end:]
 		}
 		rest = strings.TrimPrefix(rest, ".")
-		b.WriteByte('/')
-		writeToken(&b, seg)
+		b = append(b, '/')
+		b = appendToken(b, seg)
 	}
-	return b.String()
+	return b
 }
 
 // closingBracket returns the index of the "]" that closes the key opened
@@ -61,24 +64,23 @@ func closingBracket(s string) int {
 	return -1
 }
 
-// writeToken writes a reference token, escaped for JSON Pointer and then
-// for a URI fragment (RFC 3986 §3.5: pchar, "/" and "?").
-func writeToken(b *strings.Builder, tok string) {
+// appendToken appends a reference token, escaped for JSON Pointer and
+// then for a URI fragment (RFC 3986 §3.5: pchar, "/" and "?").
+func appendToken(b []byte, tok string) []byte {
 	const hexUpper = "0123456789ABCDEF"
 	for i := 0; i < len(tok); i++ {
 		switch c := tok[i]; {
 		case c == '~':
-			b.WriteString("~0")
+			b = append(b, '~', '0')
 		case c == '/':
-			b.WriteString("~1")
+			b = append(b, '~', '1')
 		case isFragmentByte(c):
-			b.WriteByte(c)
+			b = append(b, c)
 		default:
-			b.WriteByte('%')
-			b.WriteByte(hexUpper[c>>4])
-			b.WriteByte(hexUpper[c&0xF])
+			b = append(b, '%', hexUpper[c>>4], hexUpper[c&0xF])
 		}
 	}
+	return b
 }
 
 // isFragmentByte reports whether c may appear unescaped in a URI

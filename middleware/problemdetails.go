@@ -141,6 +141,21 @@ type handler struct {
 	templates  [len(languages)][errorCodes]*problem.Template
 	challenge  []string
 	retryAfter []string
+
+	// ruleTemplates hold, for each rule with a detail, its problem in
+	// each language, encoded once.
+	ruleTemplates [][len(languages)]*problem.Template
+	// routerErrors are the outcomes of the router's own errors, mapped
+	// once: they are most of the error traffic scanners cause.
+	routerErrors []routerError
+}
+
+// routerError is a fixed error of Echo's router and the outcome the
+// mapping table gives it.
+type routerError struct {
+	err     *echo.HTTPError
+	message any
+	outcome outcome
 }
 
 // errorCodes is the size of tables indexed by code-400.
@@ -158,7 +173,7 @@ func newHandler(cfg Config) *handler {
 		cfg.RetryAfter = DefaultConfig.RetryAfter
 	}
 	for _, r := range cfg.Rules {
-		if r.match == nil {
+		if r.target == nil && r.matches == nil {
 			panic("apierrors/middleware: a Rule must be built with Is or As")
 		}
 		if c, ok := status.ErrorCode(int(r.code)); !ok || c != r.code {
@@ -185,6 +200,21 @@ func newHandler(cfg Config) *handler {
 			p := problem.Problem{Type: h.typeURIs[c-400], Title: languages[i].title(c), Status: int(c), Detail: c.Description()}
 			h.templates[i][c-400] = p.Template()
 		}
+	}
+	h.ruleTemplates = make([][len(languages)]*problem.Template, len(cfg.Rules))
+	for i, r := range cfg.Rules {
+		if r.detail == "" {
+			continue
+		}
+		for l := range languages {
+			p := problem.Problem{Type: h.typeURIs[r.code-400], Title: languages[l].title(r.code), Status: int(r.code), Detail: r.detail}
+			h.ruleTemplates[i][l] = p.Template()
+		}
+	}
+	for _, he := range [...]*echo.HTTPError{echo.ErrNotFound, echo.ErrMethodNotAllowed} {
+		re := routerError{err: he, message: he.Message}
+		h.resolve(nil, he, &re.outcome)
+		h.routerErrors = append(h.routerErrors, re)
 	}
 	if cfg.ExposeInternalErrors {
 		h.logger().Warn("apierrors: ExposeInternalErrors is on: problem bodies carry internal error chains and stacks; never use it in production")
@@ -214,23 +244,28 @@ func retryAfterSeconds(d time.Duration) string {
 
 // middleware renders returned errors and recovers panics.
 func (h *handler) middleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
+	return func(c echo.Context) error {
 		if h.skip != nil && h.skip(c) {
 			return next(c)
 		}
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler {
-					panic(r) // net/http's signal to abort the response
-				}
-				h.handle(c, newPanicError(r, h.wantStack()))
-				err = nil
-			}
-		}()
+		// A deferred method call, not a closure: it is the cheaper of the
+		// two, and this runs on every request. A recovered panic returns
+		// nil, the unnamed result's zero value.
+		defer h.recoverPanic(c)
 		if err := next(c); err != nil {
 			h.handle(c, err)
 		}
 		return nil
+	}
+}
+
+// recoverPanic renders a panic raised below the middleware as a 500.
+func (h *handler) recoverPanic(c echo.Context) {
+	if r := recover(); r != nil {
+		if r == http.ErrAbortHandler {
+			panic(r) // net/http's signal to abort the response
+		}
+		h.handle(c, newPanicError(r, h.wantStack()))
 	}
 }
 
@@ -264,7 +299,8 @@ func (h *handler) handle(c echo.Context, err error) {
 		h.log(c, err, &outcome{code: status.Code(res.Status)}, msgCommitted)
 		return
 	}
-	o := h.resolve(c, err)
+	var o outcome
+	h.resolve(c, err, &o)
 	if o.abort {
 		if !h.seen(c) {
 			h.log(c, err, &o, msgClientGone)

@@ -1,7 +1,9 @@
 package middleware
 
 import (
+	"maps"
 	"net/http"
+	"reflect"
 	"sync"
 
 	"github.com/labstack/echo/v4"
@@ -61,6 +63,7 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 		p.Instance = instance(req)
 	}
 	p.Extensions = h.extensions(c, err, o, lang)
+	pooled := p.Extensions != nil && !sameMap(p.Extensions, o.extensions)
 
 	mediaType := problem.Negotiate(first(req.Header, "Accept"))
 	bufp := bufferPool.Get().(*[]byte)
@@ -68,9 +71,15 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 	var encErr error
 	if mediaType == problem.MediaType && o.typeURI == "" && o.title == "" {
 		// The common case: everything but detail, instance and extensions
-		// is the code's own, and already encoded.
-		t := h.templates[lang.index()][o.code-400]
-		body, encErr = t.AppendJSON((*bufp)[:0], o.detail, p.Instance, p.Extensions)
+		// is the code's own, or a rule's, and already encoded.
+		t, detail := h.templates[lang.index()][o.code-400], o.detail
+		switch {
+		case o.rule > 0 && h.ruleTemplates[o.rule-1][0] != nil:
+			t, detail = h.ruleTemplates[o.rule-1][lang.index()], ""
+		case detail == o.code.Description():
+			detail = "" // the template's own
+		}
+		body, encErr = t.AppendJSON((*bufp)[:0], detail, p.Instance, p.Extensions)
 	} else {
 		body, encErr = encode((*bufp)[:0], &p, mediaType)
 	}
@@ -92,12 +101,12 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 			}
 		}
 	}
-	varied := len(hdr["Vary"]) > 0
-	problem.SetHeaders(hdr, mediaType)
-	if varied {
-		problem.AddVary(hdr, "Accept-Language")
+	if len(hdr["Vary"]) == 0 {
+		hdr["Vary"] = varyAcceptLanguage // SetHeaders finds Accept first in it
+		problem.SetHeaders(hdr, mediaType)
 	} else {
-		hdr["Vary"] = varyAcceptLanguage
+		problem.SetHeaders(hdr, mediaType)
+		problem.AddVary(hdr, "Accept-Language")
 	}
 	hdr["Content-Language"] = lang.header
 	switch o.code {
@@ -123,11 +132,17 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 		bufferPool.Put(bufp)
 	}
 
-	if h.cfg.OnError == nil {
-		return nil
+	var out *problem.Problem
+	if h.cfg.OnError != nil {
+		copied := p // the hook gets its own copy, map included
+		copied.Extensions = maps.Clone(p.Extensions)
+		out = &copied
 	}
-	out := p // the hook gets its own copy
-	return &out
+	if pooled {
+		clear(p.Extensions)
+		extensionsPool.Put(p.Extensions)
+	}
+	return out
 }
 
 func encode(b []byte, p *problem.Problem, mediaType string) ([]byte, error) {
@@ -138,8 +153,13 @@ func encode(b []byte, p *problem.Problem, mediaType string) ([]byte, error) {
 	return p.AppendJSON(b)
 }
 
+// extensionsPool holds the maps extensions builds; send returns them once
+// the body is written.
+var extensionsPool = sync.Pool{New: func() any { return make(map[string]any, 4) }}
+
 // extensions collects the members the middleware adds beside the
-// problem's own. It allocates only when there is something to add.
+// problem's own, in a map from extensionsPool when it adds any, and
+// otherwise returns the problem's own map (or nil), untouched.
 func (h *handler) extensions(c echo.Context, err error, o *outcome, lang *language) map[string]any {
 	requestID := requestID(c)
 	traceID := traceID(c.Request())
@@ -159,7 +179,7 @@ func (h *handler) extensions(c echo.Context, err error, o *outcome, lang *langua
 	if n == len(o.extensions) {
 		return o.extensions // nil, or the problem's own map, unmodified
 	}
-	ext := make(map[string]any, n)
+	ext := extensionsPool.Get().(map[string]any)
 	if requestID != "" {
 		ext["request_id"] = requestID
 	}
@@ -176,6 +196,11 @@ func (h *handler) extensions(c echo.Context, err error, o *outcome, lang *langua
 		ext[k] = v // the problem's own members win
 	}
 	return ext
+}
+
+// sameMap reports whether a and b are the same map, not merely equal.
+func sameMap(a, b map[string]any) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // debugInfo is the "debug" extension of ExposeInternalErrors.

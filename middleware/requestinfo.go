@@ -18,6 +18,9 @@ const maxInstance = 2048
 // problem.EscapeURIReference, and with a leading "//" (which would read as
 // a host name) broken up. It allocates only when it must escape.
 func instance(r *http.Request) string {
+	if p := r.URL.Path; r.URL.RawPath == "" && cleanPath(p) {
+		return p // the common case, which escaping would leave as it is
+	}
 	p := r.URL.EscapedPath()
 	if strings.HasPrefix(p, "//") {
 		p = "/%2F" + p[2:]
@@ -26,6 +29,29 @@ func instance(r *http.Request) string {
 		return ""
 	}
 	return p
+}
+
+// pathSafe marks the bytes that URL.EscapedPath and
+// problem.EscapeURIReference both leave as they are.
+var pathSafe = func() (t [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~$&+,/:;=@") {
+		t[c] = true
+	}
+	return t
+}()
+
+// cleanPath reports whether escaping would leave p as it is: it holds only
+// safe bytes, does not start with "//" and is not too long.
+func cleanPath(p string) bool {
+	if len(p) > maxInstance || strings.HasPrefix(p, "//") || p == "" || p[0] != '/' {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if !pathSafe[p[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 func isLowerHex(s string) bool {

@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -37,7 +36,26 @@ type Validator struct {
 	validate    *validator.Validate
 	translators [len(languages)]ut.Translator
 	locations   sync.Map // reflect.Type → map[string]location
+
+	// entries caches whole entries, and messages the phrased failures of
+	// fields in lists: phrasing allocates, and depends only on what the
+	// keys hold.
+	mu       sync.RWMutex
+	entries  map[entryKey]problem.FieldError
+	messages map[messageKey]string
 }
+
+type messageKey struct {
+	lang              int
+	tag, field, param string
+}
+
+// Bounds on the caches. Fields of a struct are few, and names that hold
+// client-chosen map keys are not cached at all.
+const (
+	maxCachedMessages = 4096
+	maxCachedEntries  = 4096
+)
 
 // NewValidator returns a Validator with validator/v10's built-in rules and
 // their translations registered.
@@ -79,11 +97,11 @@ func (v *Validator) Engine() *validator.Validate { return v.validate }
 // Validate implements echo.Validator.
 func (v *Validator) Validate(i any) error {
 	err := v.validate.Struct(i)
-	var errs validator.ValidationErrors
-	if !errors.As(err, &errs) {
+	errs, ok := err.(validator.ValidationErrors)
+	if !ok {
 		return err // nil, or InvalidValidationError: a programming error
 	}
-	return &validationError{errs: errs, v: v, root: reflect.TypeOf(i)}
+	return &validationError{err: err, errs: errs, v: v, root: reflect.TypeOf(i)}
 }
 
 // RegisterMessages adds messages for a validation rule, such as a custom
@@ -107,6 +125,10 @@ func (v *Validator) RegisterMessages(tag string, messages map[string]string) err
 			return fmt.Errorf("apierrors/middleware: %s message for %q: %w", lang, tag, err)
 		}
 	}
+	v.mu.Lock()
+	clear(v.messages) // phrased without these: stale
+	clear(v.entries)
+	v.mu.Unlock()
 	return nil
 }
 
@@ -114,13 +136,14 @@ func (v *Validator) RegisterMessages(tag string, messages map[string]string) err
 // the Validator whose translators can phrase them. It unwraps to
 // validator.ValidationErrors for services that inspect failures.
 type validationError struct {
+	err  error // errs as the error validator returned, boxed once
 	errs validator.ValidationErrors
 	v    *Validator
 	root reflect.Type
 }
 
-func (e *validationError) Error() string { return e.errs.Error() }
-func (e *validationError) Unwrap() error { return e.errs }
+func (e *validationError) Error() string { return e.err.Error() }
+func (e *validationError) Unwrap() error { return e.err }
 
 // nameTags are the struct tags that name a field, in order of preference:
 // the body's, then Echo's binding tags.
@@ -148,20 +171,26 @@ type location struct {
 	name string
 }
 
-// locationOf finds where the failed field came from: query, path and
-// header parameters are bound from top-level fields tagged for them.
-func (v *Validator) locationOf(root reflect.Type, structNamespace string) location {
-	for root != nil && root.Kind() == reflect.Pointer {
-		root = root.Elem()
-	}
-	if root == nil || root.Kind() != reflect.Struct {
-		return location{}
+// fieldLocations returns where each top-level field of root comes from:
+// query, path and header parameters are bound from top-level fields tagged
+// for them. It is computed once per type.
+func (v *Validator) fieldLocations(root reflect.Type) map[string]location {
+	root = deref(root)
+	if v == nil || root == nil || root.Kind() != reflect.Struct {
+		return nil
 	}
 	cached, ok := v.locations.Load(root)
 	if !ok {
 		cached, _ = v.locations.LoadOrStore(root, topLevelLocations(root))
 	}
-	fields := cached.(map[string]location)
+	return cached.(map[string]location)
+}
+
+// locationOf finds in fields where the failed field came from.
+func locationOf(fields map[string]location, structNamespace string) location {
+	if fields == nil {
+		return location{}
+	}
 	_, path, _ := strings.Cut(structNamespace, ".") // drop the root type's name
 	for {
 		end := strings.IndexAny(path, ".[")
@@ -218,38 +247,126 @@ func topLevelLocations(root reflect.Type) map[string]location {
 
 // validationEntries builds the "errors" extension: one entry per failed
 // field, with a message in the negotiated language and never the value.
+//
+// An entry depends only on the language, the validated type, the field,
+// the rule and its parameter, so the entries of fields outside lists and
+// maps are cached; the others (whose pointers hold an index or a key) are
+// built each time, their pointers cut from one string.
 func validationEntries(o *outcome, lang *language) []problem.FieldError {
+	v := o.validator
 	out := make([]problem.FieldError, len(o.validation))
+	var (
+		fields   map[string]location
+		isRooted bool
+		prepared bool
+		ptrs     []byte
+		spans    [8]struct{ entry, start, end int }
+		nspans   int
+		far      []struct{ entry, start, end int } // spans past the eighth
+		misses   []int                             // cacheable entries built here
+	)
 	for i, fe := range o.validation {
+		var key entryKey
+		cacheable := v != nil && !strings.Contains(fe.StructNamespace(), "[")
+		if cacheable {
+			key = entryKey{lang.index(), o.rootType, fe.StructNamespace(), fe.Tag(), fe.Param()}
+			if e, ok := v.cachedEntry(key); ok {
+				out[i] = e
+				continue
+			}
+		}
+		if !prepared {
+			prepared = true
+			fields = v.fieldLocations(o.rootType)
+			isRooted = o.rootType != nil && rooted(o.rootType, nil)
+			size := 0
+			for _, fe := range o.validation {
+				size += len(fe.Namespace()) + 8
+			}
+			ptrs = make([]byte, 0, size)
+		}
 		e := &out[i]
 		e.Rule = fe.Tag()
-		param, publicParam := o.validator.publicParam(o.rootType, fe)
+		param, publicParam := v.publicParam(o.rootType, fe)
 		if publicParam {
 			e.RuleParam = param
 		}
-		var loc location
-		if o.validator != nil {
-			loc = o.validator.locationOf(o.rootType, fe.StructNamespace())
-		}
-		switch {
+		namespace := fe.Namespace()
+		switch loc := locationOf(fields, fe.StructNamespace()); {
 		case loc.in == "query" || loc.in == "param":
 			e.Parameter = loc.name
+			namespace = ""
 		case loc.in == "header":
 			e.Header = loc.name
+			namespace = ""
 		case isMapKey(o.rootType, fe):
 			// The key itself was rejected: point at the map and leave the
 			// key, which is the rejected value, out of pointer and detail.
-			mapNamespace := fe.Namespace()[:strings.LastIndexByte(fe.Namespace(), '[')]
-			e.Pointer = jsonPointer(mapNamespace, rooted(o.rootType, fe))
+			namespace = namespace[:strings.LastIndexByte(namespace, '[')]
 			mapField, _, _ := strings.Cut(fe.Field(), "[")
 			e.Detail = strings.Replace(lang.fallback, "{0}", mapField, 1)
-			continue
-		default:
-			e.Pointer = jsonPointer(fe.Namespace(), rooted(o.rootType, fe))
 		}
-		e.Detail = message(o.validator, fe, lang, param, publicParam)
+		if namespace != "" {
+			r := isRooted
+			if o.rootType == nil {
+				r = rooted(nil, fe) // a foreign validator's error: guess per entry
+			}
+			start := len(ptrs)
+			ptrs = appendPointer(ptrs, namespace, r)
+			span := struct{ entry, start, end int }{i, start, len(ptrs)}
+			if nspans < len(spans) {
+				spans[nspans] = span
+				nspans++
+			} else {
+				far = append(far, span)
+			}
+		}
+		if e.Detail == "" {
+			e.Detail = message(v, fe, lang, param, publicParam)
+		}
+		if cacheable {
+			misses = append(misses, i)
+		}
+	}
+	all := string(ptrs)
+	for _, sp := range append(spans[:nspans], far...) {
+		out[sp.entry].Pointer = all[sp.start:sp.end]
+	}
+	for _, i := range misses {
+		fe := o.validation[i]
+		v.storeEntry(entryKey{lang.index(), o.rootType, fe.StructNamespace(), fe.Tag(), fe.Param()}, &out[i])
 	}
 	return out
+}
+
+type entryKey struct {
+	lang                 int
+	root                 reflect.Type
+	structNamespace, tag string
+	param                string
+}
+
+func (v *Validator) cachedEntry(key entryKey) (problem.FieldError, bool) {
+	v.mu.RLock()
+	e, ok := v.entries[key]
+	v.mu.RUnlock()
+	return e, ok
+}
+
+// storeEntry caches a copy of e, its pointer cloned out of the request's
+// shared string.
+func (v *Validator) storeEntry(key entryKey, e *problem.FieldError) {
+	c := *e
+	c.Pointer = strings.Clone(c.Pointer)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.entries) >= maxCachedEntries {
+		return
+	}
+	if v.entries == nil {
+		v.entries = make(map[entryKey]problem.FieldError)
+	}
+	v.entries[key] = c
 }
 
 // crossFieldRules name other fields in their parameter, by their Go names:
@@ -401,7 +518,7 @@ func isMapKey(root reflect.Type, fe validator.FieldError) bool {
 // type (a foreign validator), a top-level field of an unnamed struct is
 // told by its namespace being just the field.
 func rooted(root reflect.Type, fe validator.FieldError) bool {
-	if root == nil {
+	if root == nil && fe != nil {
 		return fe.Namespace() != fe.Field()
 	}
 	return deref(root).Name() != ""
@@ -413,15 +530,39 @@ func rooted(root reflect.Type, fe validator.FieldError) bool {
 // ours), it uses the language's generic message: validator's own Error()
 // names Go types and fields.
 func message(v *Validator, fe validator.FieldError, lang *language, param string, publicParam bool) string {
-	if v != nil && publicParam {
-		t := v.translators[lang.index()]
-		if param != fe.Param() {
-			if msg, err := t.T(fe.Tag(), fe.Field(), param); err == nil && msg != "" {
-				return msg
-			}
-		} else if msg := fe.Translate(t); !strings.HasPrefix(msg, "Key: '") {
-			return msg
+	if v == nil || !publicParam {
+		return strings.Replace(lang.fallback, "{0}", fe.Field(), 1)
+	}
+	key := messageKey{lang.index(), fe.Tag(), fe.Field(), param}
+	v.mu.RLock()
+	msg, ok := v.messages[key]
+	v.mu.RUnlock()
+	if ok {
+		return msg
+	}
+	t := v.translators[key.lang]
+	switch {
+	case param != fe.Param():
+		if m, err := t.T(fe.Tag(), fe.Field(), param); err == nil && m != "" {
+			msg = m
+		}
+	default:
+		if m := fe.Translate(t); !strings.HasPrefix(m, "Key: '") {
+			msg = m
 		}
 	}
-	return strings.Replace(lang.fallback, "{0}", fe.Field(), 1)
+	if msg == "" {
+		msg = strings.Replace(lang.fallback, "{0}", fe.Field(), 1)
+	}
+	if !strings.Contains(key.field, "[") { // a map key or index: the client's, unbounded
+		v.mu.Lock()
+		if len(v.messages) < maxCachedMessages {
+			if v.messages == nil {
+				v.messages = make(map[messageKey]string)
+			}
+			v.messages[key] = msg
+		}
+		v.mu.Unlock()
+	}
+	return msg
 }

@@ -16,6 +16,13 @@ import (
 // The encoders apply it to type and instance, which RFC 9457 defines as
 // URI references.
 func EscapeURIReference(s string) string {
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		plain = uriPlain[s[i]]
+	}
+	if plain {
+		return s // the common case: a path of plain bytes, valid as it is
+	}
 	st := newURIState(s)
 	for i := 0; i < len(s); i++ {
 		if n := st.keep(s, i); n > 0 {
@@ -42,6 +49,16 @@ func EscapeURIReference(s string) string {
 	}
 	return s
 }
+
+// uriPlain marks the bytes that are valid anywhere in a URI reference:
+// unreserved, sub-delims, "/", "?" and "@". (":", "#", "%" and brackets
+// are valid only in some places.)
+var uriPlain = func() (t [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=/?@") {
+		t[c] = true
+	}
+	return t
+}()
 
 // uriState is what escaping needs to know about a reference's parts.
 type uriState struct {
