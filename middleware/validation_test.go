@@ -297,3 +297,51 @@ func TestCrossFieldRulesSpeakJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestCachedEntriesStayRight sends the same failures again, in several
+// languages, and after new messages are registered: the cached entries
+// must say what freshly built ones would.
+func TestCachedEntriesStayRight(t *testing.T) {
+	v := middleware.NewValidator()
+	if err := v.Engine().RegisterValidation("npi", func(fl validator.FieldLevel) bool { return false }); err != nil {
+		t.Fatal(err)
+	}
+	type doctor struct {
+		Name     string    `json:"name" validate:"required"`
+		NPI      string    `json:"npi" validate:"npi"`
+		Contacts []contact `json:"contacts" validate:"dive"`
+	}
+	e, _ := newEcho(middleware.Config{})
+	e.Validator = v
+	e.POST("/doctors", func(c echo.Context) error {
+		var d doctor
+		if err := c.Bind(&d); err != nil {
+			return err
+		}
+		return c.Validate(&d)
+	})
+	send := func(lang string) []problem.FieldError {
+		r := jsonRequest("POST", "/doctors", `{"npi":"1","contacts":[{"name":"a","phone":"+12025550123"},{"name":"","phone":"1"}]}`)
+		r.Header.Set("Accept-Language", lang)
+		_, p := serve(t, e, r)
+		return p.Errors()
+	}
+	first := send("en")
+	for range 3 {
+		if again := send("en"); !reflect.DeepEqual(again, first) {
+			t.Fatalf("cached entries differ:\n%+v\n%+v", again, first)
+		}
+	}
+	if fr := send("fr"); fr[0].Detail != "name est un champ obligatoire" || fr[3].Detail != "phone n'est pas valide" {
+		t.Errorf("French entries = %+v", fr)
+	}
+	if first[1].Detail != "npi is not valid" {
+		t.Errorf("untranslated rule: %q", first[1].Detail)
+	}
+	if err := v.RegisterMessages("npi", map[string]string{"en": "{0} must be a 10-digit NPI"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := send("en"); got[1].Detail != "npi must be a 10-digit NPI" || got[2].Pointer != "#/contacts/1/name" || got[3].Pointer != "#/contacts/1/phone" {
+		t.Errorf("after RegisterMessages: %+v", got)
+	}
+}
