@@ -138,16 +138,29 @@ type handler struct {
 	cfg        Config
 	skip       echomw.Skipper // nil when nothing is skipped: no call per request
 	typeURIs   [errorCodes]string
-	templates  [len(languages)][errorCodes]*problem.Template
+	templates  [errorCodes]templateSet
 	challenge  []string
 	retryAfter []string
 
 	// ruleTemplates hold, for each rule with a detail, its problem in
 	// each language, encoded once.
-	ruleTemplates [][len(languages)]*problem.Template
+	ruleTemplates []templateSet
 	// routerErrors are the outcomes of the router's own errors, mapped
 	// once: they are most of the error traffic scanners cause.
 	routerErrors []routerError
+}
+
+// templateSet is one problem, encoded once in each language.
+type templateSet [len(languages)]*problem.Template
+
+// templatesFor encodes the problem for code with the given detail: its
+// type URI, and its title in each language.
+func (h *handler) templatesFor(code status.Code, detail string) (set templateSet) {
+	for i := range languages {
+		p := problem.Problem{Type: h.typeURIs[code-400], Title: languages[i].title(code), Status: int(code), Detail: detail}
+		set[i] = p.Template()
+	}
+	return set
 }
 
 // routerError is a fixed error of Echo's router and the outcome the
@@ -196,19 +209,12 @@ func newHandler(cfg Config) *handler {
 		if cfg.TypeBase != "" {
 			h.typeURIs[c-400] = cfg.TypeBase + c.Slug()
 		}
-		for i := range languages {
-			p := problem.Problem{Type: h.typeURIs[c-400], Title: languages[i].title(c), Status: int(c), Detail: c.Description()}
-			h.templates[i][c-400] = p.Template()
-		}
+		h.templates[c-400] = h.templatesFor(c, c.Description())
 	}
-	h.ruleTemplates = make([][len(languages)]*problem.Template, len(cfg.Rules))
+	h.ruleTemplates = make([]templateSet, len(cfg.Rules))
 	for i, r := range cfg.Rules {
-		if r.detail == "" {
-			continue
-		}
-		for l := range languages {
-			p := problem.Problem{Type: h.typeURIs[r.code-400], Title: languages[l].title(r.code), Status: int(r.code), Detail: r.detail}
-			h.ruleTemplates[i][l] = p.Template()
+		if r.detail != "" {
+			h.ruleTemplates[i] = h.templatesFor(r.code, r.detail)
 		}
 	}
 	for _, he := range [...]*echo.HTTPError{echo.ErrNotFound, echo.ErrMethodNotAllowed} {

@@ -72,7 +72,7 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 	if mediaType == problem.MediaType && o.typeURI == "" && o.title == "" {
 		// The common case: everything but detail, instance and extensions
 		// is the code's own, or a rule's, and already encoded.
-		t, detail := h.templates[lang.index()][o.code-400], o.detail
+		t, detail := h.templates[o.code-400][lang.index()], o.detail
 		switch {
 		case o.rule > 0 && h.ruleTemplates[o.rule-1][0] != nil:
 			t, detail = h.ruleTemplates[o.rule-1][lang.index()], ""
