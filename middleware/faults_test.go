@@ -167,3 +167,24 @@ func TestOnError(t *testing.T) {
 		t.Errorf("err = %v", got.err)
 	}
 }
+
+// TestFallbackKeepsServing sends a problem that cannot be encoded, with a
+// request id so that the middleware adds extensions of its own, then
+// sends more: the fallback must not poison what the next ones reuse.
+func TestFallbackKeepsServing(t *testing.T) {
+	e, _ := newEcho(middleware.Config{})
+	e.GET("/bad", func(echo.Context) error { return problem.New(status.Conflict).With("ch", make(chan int)) })
+	e.GET("/good", func(echo.Context) error { return problem.New(status.Conflict) })
+	for i := range 20 {
+		path := []string{"/bad", "/good"}[i%2]
+		r := httptest.NewRequest("GET", path, nil)
+		r.Header.Set("X-Request-ID", fmt.Sprintf("req-%d", i))
+		w, p := serve(t, e, r)
+		if want := map[string]int{"/bad": 500, "/good": 409}[path]; w.Code != want {
+			t.Fatalf("%s: %d", path, w.Code)
+		}
+		if path == "/good" && p.Extensions["request_id"] != fmt.Sprintf("req-%d", i) {
+			t.Errorf("request_id = %v", p.Extensions["request_id"])
+		}
+	}
+}

@@ -63,7 +63,10 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 		p.Instance = instance(req)
 	}
 	p.Extensions = h.extensions(c, err, o, lang)
-	pooled := p.Extensions != nil && !sameMap(p.Extensions, o.extensions)
+	var pooled map[string]any // returned to extensionsPool at the end
+	if p.Extensions != nil && !sameMap(p.Extensions, o.extensions) {
+		pooled = p.Extensions
+	}
 
 	mediaType := problem.Negotiate(first(req.Header, "Accept"))
 	bufp := bufferPool.Get().(*[]byte)
@@ -138,9 +141,9 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 		copied.Extensions = maps.Clone(p.Extensions)
 		out = &copied
 	}
-	if pooled {
-		clear(p.Extensions)
-		extensionsPool.Put(p.Extensions)
+	if pooled != nil {
+		clear(pooled)
+		extensionsPool.Put(pooled)
 	}
 	return out
 }
