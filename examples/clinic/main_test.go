@@ -352,3 +352,32 @@ func TestFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileRequestIDs checks that the clinic drops a client's request id
+// that is too long or carries markup before Echo's RequestID middleware
+// would reflect it, and keeps a sound one.
+func TestHostileRequestIDs(t *testing.T) {
+	base, _ := startClinic(t)
+	for id, kept := range map[string]bool{
+		"req-42":                      true,
+		"<script>alert(1)</script>":   false,
+		strings.Repeat("a", 129):      false,
+		`"><img src=x onerror=alert>`: false,
+	} {
+		req, _ := http.NewRequest("GET", base+"/nowhere", nil)
+		req.Header.Set("X-Request-ID", id)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got := resp.Header.Get("X-Request-Id")
+		if kept != (got == id) || got == "" {
+			t.Errorf("X-Request-ID %.20q: the response carries %q", id, got)
+		}
+		if !kept && (bytes.Contains(body, []byte("script")) || bytes.Contains(body, []byte("onerror"))) {
+			t.Errorf("the body reflects %.20q: %s", id, body)
+		}
+	}
+}
