@@ -34,39 +34,58 @@ type parsed struct {
 // problemBase is the clinic's problem type URI base.
 const problemBase = "/problems/"
 
-// checkResult checks one result of route r. transport tells a result
-// without a response, which the caller counts apart.
-func checkResult(r *route, res *vegeta.Result) (transport bool, err error) {
+// An outcome is how a result counts.
+type outcome int
+
+const (
+	answered     outcome = iota // a response the route expects, and right
+	disconnected                // the disconnect route's client gave up, as it should
+	starvedOnly                 // a right response that only a starved process explains
+	transportErr                // no response, and not on purpose
+	wrong                       // a response that is wrong
+)
+
+// checkResult checks one result of route r.
+func checkResult(r *route, res *vegeta.Result) (outcome, error) {
 	if res.Code == 0 {
 		if r.disconnect && strings.Contains(res.Error, errDisconnected.Error()) {
-			return true, nil
+			return disconnected, nil
 		}
-		return true, fmt.Errorf("transport error: %s", res.Error)
-	}
-	if r.disconnect {
-		return false, fmt.Errorf("status %d: the client should have given up first", res.Code)
+		return transportErr, fmt.Errorf("transport error: %s", res.Error)
 	}
 	code := int(res.Code)
-	if !slices.Contains(r.want, code) {
-		return false, fmt.Errorf("status %d, want one of %v; body %.300q", code, r.want, res.Body)
+	out := answered
+	switch {
+	case slices.Contains(r.want, code):
+	case slices.Contains(r.starved, code):
+		out = starvedOnly
+	case r.disconnect:
+		return wrong, fmt.Errorf("status %d: the client should have given up first", code)
+	default:
+		return wrong, fmt.Errorf("status %d, want one of %v; body %.300q", code, r.want, res.Body)
 	}
 	var p *parsed
 	if code >= 300 {
+		var err error
 		if p, err = checkProblem(r, res); err != nil {
-			return false, fmt.Errorf("status %d: %w", code, err)
+			return wrong, fmt.Errorf("status %d: %w", code, err)
 		}
 	} else {
 		ct, _, _ := mime.ParseMediaType(res.Headers.Get("Content-Type"))
 		if ct != "application/json" || !json.Valid(res.Body) {
-			return false, fmt.Errorf("status %d: Content-Type %q, body %.300q: want JSON", code, res.Headers.Get("Content-Type"), res.Body)
+			return wrong, fmt.Errorf("status %d: Content-Type %q, body %.300q: want JSON", code, res.Headers.Get("Content-Type"), res.Body)
 		}
 	}
-	if r.check != nil {
-		if err := r.check(res, p); err != nil {
-			return false, fmt.Errorf("status %d: %w", code, err)
+	check := r.check
+	if out == starvedOnly {
+		check = checkRetryAfter // the route's own check is for its designed outcome
+	}
+	if check != nil {
+		if err := check(res, p); err != nil {
+			return wrong, fmt.Errorf("status %d: %w", code, err)
 		}
 	}
-	return false, nil
+	return out, nil
 }
 
 // checkProblem checks that a response is a problem as a client reads it
@@ -139,16 +158,20 @@ func wantHeader(name, value string) func(*vegeta.Result, *parsed) error {
 }
 
 // checkOverLimit: a 429 says when to retry, a 401 how to authenticate.
-func checkOverLimit(res *vegeta.Result, _ *parsed) error {
-	switch res.Code {
-	case http.StatusTooManyRequests:
-		if s, err := strconv.Atoi(res.Headers.Get("Retry-After")); err != nil || s < 0 {
-			return fmt.Errorf("Retry-After %q, want delay-seconds", res.Headers.Get("Retry-After"))
-		}
-	case http.StatusUnauthorized:
-		if !strings.HasPrefix(res.Headers.Get("WWW-Authenticate"), "Bearer") {
-			return fmt.Errorf("WWW-Authenticate %q, want Bearer", res.Headers.Get("WWW-Authenticate"))
-		}
+func checkOverLimit(res *vegeta.Result, p *parsed) error {
+	if res.Code == http.StatusUnauthorized && !strings.HasPrefix(res.Headers.Get("WWW-Authenticate"), "Bearer") {
+		return fmt.Errorf("WWW-Authenticate %q, want Bearer", res.Headers.Get("WWW-Authenticate"))
+	}
+	return checkRetryAfter(res, p)
+}
+
+// checkRetryAfter: a 429 or 503 says when to retry, in delay-seconds.
+func checkRetryAfter(res *vegeta.Result, _ *parsed) error {
+	if res.Code != http.StatusTooManyRequests && res.Code != http.StatusServiceUnavailable {
+		return nil
+	}
+	if s, err := strconv.Atoi(res.Headers.Get("Retry-After")); err != nil || s < 0 {
+		return fmt.Errorf("Retry-After %q, want delay-seconds", res.Headers.Get("Retry-After"))
 	}
 	return nil
 }
@@ -168,6 +191,7 @@ func checkNoSecret(res *vegeta.Result, _ *parsed) error {
 type routeLogs struct {
 	access     int // the clinic's access log: one "request" record per request
 	errors     int // records at ERROR or above
+	errors503  int // of which, a 503
 	clientGone int // the library's "client closed the request"
 	other      int
 	firstError string
@@ -196,11 +220,15 @@ func newLogCheck(next slog.Handler) *logCheck {
 func (h *logCheck) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
 
 func (h *logCheck) Handle(ctx context.Context, rec slog.Record) error {
-	id := ""
+	id, code := "", int64(0)
 	find := func(a slog.Attr) bool {
-		if a.Key == "request_id" {
+		switch a.Key {
+		case "request_id":
 			id = a.Value.String()
-			return false
+		case "status":
+			if a.Value.Kind() == slog.KindInt64 {
+				code = a.Value.Int64()
+			}
 		}
 		return true
 	}
@@ -208,7 +236,7 @@ func (h *logCheck) Handle(ctx context.Context, rec slog.Record) error {
 		find(a)
 	}
 	rec.Attrs(find)
-	h.state.add(id, rec)
+	h.state.add(id, code, rec)
 	if h.next != nil {
 		return h.next.Handle(ctx, rec)
 	}
@@ -246,7 +274,7 @@ func routeOfID(id string) (string, bool) {
 	return rest[:i], true
 }
 
-func (s *logState) add(id string, rec slog.Record) {
+func (s *logState) add(id string, code int64, rec slog.Record) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	name, ok := routeOfID(id)
@@ -265,6 +293,9 @@ func (s *logState) add(id string, rec slog.Record) {
 	switch {
 	case rec.Level >= slog.LevelError:
 		rl.errors++
+		if code == http.StatusServiceUnavailable {
+			rl.errors503++
+		}
 		if rl.firstError == "" {
 			rl.firstError = recordText(rec)
 		}
@@ -299,17 +330,18 @@ type routeStats struct {
 	sent      int
 	statuses  map[int]int // 0: no response
 	responses int         // with a status
+	starved   int         // right responses only a starved process explains
 	metrics   vegeta.Metrics
 }
 
 // checkLogs compares the clinic's records with what the load saw. It
 // must be called after the server has shut down, when every handler has
-// returned.
-func checkLogs(rs []*route, stats map[string]*routeStats, lc *logCheck) []error {
+// returned. starved lists what only a starved process explains: ERROR
+// records of disconnects whose deadline came first.
+func checkLogs(rs []*route, stats map[string]*routeStats, lc *logCheck) (errs []error, starved []string) {
 	s := lc.state
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var errs []error
 	if s.stray > 0 {
 		errs = append(errs, fmt.Errorf("server log: %d records of no request of the load, first: %s", s.stray, s.firstStray))
 	}
@@ -323,9 +355,13 @@ func checkLogs(rs []*route, stats map[string]*routeStats, lc *logCheck) []error 
 		case r.disconnect:
 			// The client left: the library writes nothing, and logs it
 			// below ERROR. A request abandoned before its handler ran
-			// leaves no library record at all, hence at most.
-			if rl.errors > 0 {
+			// leaves no library record at all, hence at most. A 503 at
+			// ERROR means the server's deadline came before the client
+			// gave up: only a starved process explains that.
+			if rl.errors > rl.errors503 {
 				errs = append(errs, fmt.Errorf("server log: %s: %d records at ERROR for client disconnects, first: %s", r.name, rl.errors, rl.firstError))
+			} else if rl.errors503 > 0 {
+				starved = append(starved, fmt.Sprintf("%s: %d 503s logged at ERROR", r.name, rl.errors503))
 			}
 			if st.sent > 0 && (rl.clientGone == 0 || rl.clientGone > st.sent) {
 				errs = append(errs, fmt.Errorf("server log: %s: %d \"client closed the request\" records for %d disconnects", r.name, rl.clientGone, st.sent))
@@ -352,7 +388,7 @@ func checkLogs(rs []*route, stats map[string]*routeStats, lc *logCheck) []error 
 			errs = append(errs, fmt.Errorf("server log: %s: %d \"client closed the request\" records, but this client waits", r.name, rl.clientGone))
 		}
 	}
-	return errs
+	return errs, starved
 }
 
 // countingWriter takes what Echo's own logger writes, which should be
