@@ -30,7 +30,7 @@ type route struct {
 	want        []int // expected statuses; empty for the disconnect route
 	// starved are statuses that only a starved process explains: they
 	// are checked like the others, and accepted only when the load saw
-	// the process go unscheduled for long enough (see starvedAfter).
+	// the process stall for at least half the request deadline.
 	starved    []int
 	disconnect bool // the client gives up after -disconnect-after
 	mustSee    int  // a status of want that must occur at least once
@@ -78,7 +78,8 @@ const (
 // on the requests it owes in one burst, which can empty a well-behaved
 // token's bucket (429); the clinic's /reports/slow can see its own timer
 // of twice the deadline fire in the same run of timers as the deadline,
-// and answer 200; and the disconnecting client's 50 ms timer can fire
+// and answer 200 (to either route); and the disconnecting client's 50 ms
+// timer can fire
 // after the server's deadline, so that it receives the 503 (or the
 // server logs a 503 at ERROR for a client already gone). Those are the
 // routes' starved statuses.
