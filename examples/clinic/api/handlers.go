@@ -106,17 +106,22 @@ func (e retryLater) Error() string             { return e.err.Error() }
 func (e retryLater) Unwrap() error             { return e.err }
 func (e retryLater) RetryAfter() time.Duration { return e.after }
 
-// slowReport takes twice the request deadline, so the deadline always
-// wins: it stops as soon as the context is done, and ContextTimeout turns
-// the deadline into a 503.
+// slowReport takes twice the request deadline, so the deadline wins: it
+// stops as soon as the context is done, and ContextTimeout turns the
+// deadline into a 503. When a stalled process finds both ready, select
+// picks either, so the context is asked again before answering.
 func (h *handlers) slowReport(c echo.Context) error {
 	ctx := c.Request().Context()
+	timer := time.NewTimer(2 * h.timeout)
+	defer timer.Stop()
 	select {
-	case <-time.After(2 * h.timeout):
-		return c.JSON(http.StatusOK, map[string]string{"report": "done"})
+	case <-timer.C:
 	case <-ctx.Done():
-		return retryLater{err: fmt.Errorf("building report: %w", ctx.Err()), after: 30 * time.Second}
 	}
+	if err := ctx.Err(); err != nil {
+		return retryLater{err: fmt.Errorf("building report: %w", err), after: 30 * time.Second}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"report": "done"})
 }
 
 // debugPanic panics with the client's message: nothing of it reaches the
