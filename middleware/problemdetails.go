@@ -250,10 +250,15 @@ func retryAfterSeconds(d time.Duration) string {
 
 // middleware renders returned errors and recovers panics.
 func (h *handler) middleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if h.skip != nil && h.skip(c) {
-			return next(c)
+	if h.skip != nil {
+		return func(c echo.Context) error {
+			if h.skip(c) {
+				return next(c)
+			}
+			return h.serve(c, next)
 		}
+	}
+	return func(c echo.Context) error {
 		// A deferred method call, not a closure: it is the cheaper of the
 		// two, and this runs on every request. A recovered panic returns
 		// nil, the unnamed result's zero value.
@@ -263,6 +268,15 @@ func (h *handler) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return nil
 	}
+}
+
+// serve is the middleware for requests a Skipper let through.
+func (h *handler) serve(c echo.Context, next echo.HandlerFunc) error {
+	defer h.recoverPanic(c)
+	if err := next(c); err != nil {
+		h.handle(c, err)
+	}
+	return nil
 }
 
 // recoverPanic renders a panic raised below the middleware as a 500.

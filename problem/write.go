@@ -65,6 +65,9 @@ func AddVary(h http.Header, field string) {
 // varies reports whether a Vary header already names field.
 func varies(values []string, field string) bool {
 	for _, v := range values {
+		if strings.HasPrefix(v, field) && (len(v) == len(field) || v[len(field)] == ',') {
+			return true // the common case, spelled as field is: no parsing
+		}
 		for v != "" {
 			var f string
 			f, v, _ = strings.Cut(v, ",")
