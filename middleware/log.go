@@ -21,11 +21,11 @@ const (
 // that panics is survived.
 func (h *handler) log(c echo.Context, err error, o *outcome, msg string) {
 	defer func() { _ = recover() }()
-	level := h.cfg.ClientErrorLevel
-	if o.code.Class() != status.ClientError || o.undocumented != 0 || o.panicked || msg == msgCommitted {
-		level = slog.LevelError
-	}
-	if msg == msgClientGone {
+	level := slog.LevelError
+	switch {
+	case msg == msgClientGone:
+		level = h.cfg.ClientErrorLevel
+	case msg == "" && o.code.Class() == status.ClientError && o.undocumented == 0 && !o.panicked:
 		level = h.cfg.ClientErrorLevel
 	}
 	req := c.Request()
