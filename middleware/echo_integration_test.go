@@ -374,15 +374,22 @@ func TestEchoKeyAuth(t *testing.T) {
 			}
 			w, p := serve(t, e, r)
 			eiExpect(t, w, p, tc.code, tc.detail)
-			got := w.Header().Values("WWW-Authenticate")
-			if tc.wantChall == "" {
-				if len(got) != 0 {
-					t.Errorf("a %d has WWW-Authenticate %q", tc.code, got)
-				}
-			} else if len(got) != 1 || got[0] != tc.wantChall {
-				t.Errorf("WWW-Authenticate %q, want %q", got, tc.wantChall)
-			}
+			eiChallenge(t, w, tc.wantChall)
 		})
+	}
+}
+
+// eiChallenge checks a response's WWW-Authenticate: exactly want, or
+// none when want is empty.
+func eiChallenge(t *testing.T, w *httptest.ResponseRecorder, want string) {
+	t.Helper()
+	got := w.Header().Values("WWW-Authenticate")
+	if want == "" {
+		if len(got) != 0 {
+			t.Errorf("a %d has WWW-Authenticate %q", w.Code, got)
+		}
+	} else if len(got) != 1 || got[0] != want {
+		t.Errorf("WWW-Authenticate %q, want %q", got, want)
 	}
 }
 
@@ -411,14 +418,7 @@ func TestEchoBasicAuth(t *testing.T) {
 			}
 			w, p := serve(t, e, r)
 			eiExpect(t, w, p, tc.code, "")
-			got := w.Header().Values("WWW-Authenticate")
-			if tc.wantChall == "" {
-				if len(got) != 0 {
-					t.Errorf("a %d has WWW-Authenticate %q", tc.code, got)
-				}
-			} else if len(got) != 1 || got[0] != tc.wantChall {
-				t.Errorf("WWW-Authenticate %q, want %q", got, tc.wantChall)
-			}
+			eiChallenge(t, w, tc.wantChall)
 		})
 	}
 }

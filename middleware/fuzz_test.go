@@ -10,7 +10,6 @@ package middleware_test
 // byte reads as 0, which builds a plain error, so every input terminates.
 
 import (
-	"bytes"
 	"compress/flate"
 	"compress/gzip"
 	"context"
@@ -579,24 +578,7 @@ func (r *fuzzReader) panicValue() any {
 
 // fuzzLog collects what Echo's own logger says: "response already
 // committed" means a second status line was attempted.
-type fuzzLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *fuzzLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *fuzzLog) take() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.buf.String()
-	l.buf.Reset()
-	return s
-}
+type fuzzLog = problemtest.Logs
 
 // fuzzServers are built once: building a Validator per input would make
 // the fuzzer slow.
@@ -807,7 +789,7 @@ func fuzzOne(t *testing.T, method uint8, path, accept, lang, traceparent, reques
 	if action&fuzzExpose != 0 {
 		e = servers.expose
 	}
-	servers.log.take()
+	servers.log.Take()
 
 	w := &fuzzWriter{ResponseRecorder: httptest.NewRecorder()}
 	var panicked any
@@ -836,7 +818,7 @@ func fuzzOne(t *testing.T, method uint8, path, accept, lang, traceparent, reques
 	if abort {
 		t.Fatalf("%s: http.ErrAbortHandler was swallowed; it must reach net/http", desc)
 	}
-	if log := servers.log.take(); strings.Contains(log, "already committed") {
+	if log := servers.log.Take(); strings.Contains(log, "already committed") {
 		t.Fatalf("%s: a second status line was attempted: %s", desc, log)
 	}
 

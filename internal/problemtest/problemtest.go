@@ -134,6 +134,15 @@ func (l *Logs) String() string {
 	return l.buf.String()
 }
 
+// Take returns everything written so far and empties the sink.
+func (l *Logs) Take() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.buf.String()
+	l.buf.Reset()
+	return s
+}
+
 // Records decodes the JSON records written so far, one per line.
 func (l *Logs) Records() ([]map[string]any, error) {
 	var recs []map[string]any
