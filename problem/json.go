@@ -80,7 +80,7 @@ func appendHead(b []byte, typ, title string, status int) []byte {
 		typ = BlankType
 	}
 	b = append(b, `{"type":`...)
-	b = appendString(b, EscapeURIReference(typ))
+	b = appendURIReference(b, typ)
 	if title != "" {
 		b = append(b, `,"title":`...)
 		b = appendString(b, title)
@@ -100,11 +100,33 @@ func appendDetail(b []byte, detail string) []byte {
 	return appendString(b, detail)
 }
 
+// appendURIReference appends s, escaped by EscapeURIReference, as a JSON
+// string: in one pass over s when, as usual, neither needs to escape.
+func appendURIReference(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if !plainURIJSON[s[i]] {
+			return appendString(b, EscapeURIReference(s))
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// plainURIJSON marks the bytes that neither EscapeURIReference nor a JSON
+// string escapes.
+var plainURIJSON = func() (t [256]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = uriPlain[c] && safeASCII[c]
+	}
+	return t
+}()
+
 // appendTail adds the occurrence's members and closes the object.
 func appendTail(b []byte, instance string, extensions map[string]any) ([]byte, error) {
 	if instance != "" {
 		b = append(b, `,"instance":`...)
-		b = appendString(b, EscapeURIReference(instance))
+		b = appendURIReference(b, instance)
 	}
 	if len(extensions) > 0 {
 		var err error

@@ -51,13 +51,26 @@ func TestEscapeURIReference(t *testing.T) {
 // FuzzEscapeURIReference checks that whatever goes in, a valid and
 // stable URI reference comes out.
 func FuzzEscapeURIReference(f *testing.F) {
-	for _, s := range []string{"", "a b:c", "http://[::1]/x", "/%zz", "#a#b", "\xff", "//evil", "[", "::"} {
+	for _, s := range []string{"", "a b:c", "http://[::1]/x", "/%zz", "#a#b", "\xff", "//evil", "[", "::", "/patients", "/a&b<c>", "/x\"y\\"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got := problem.EscapeURIReference(s)
 		if problem.EscapeURIReference(got) != got {
 			t.Fatalf("%q: %q is not stable", s, got)
+		}
+		// The encoder escapes type and instance in one pass where it can:
+		// the result must be encoding/json's encoding of the escaped value.
+		if s != "" {
+			enc, err := (&problem.Problem{Type: s, Instance: s}).AppendJSON(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			esc, _ := json.Marshal(got)
+			want := `{"type":` + string(esc) + `,"instance":` + string(esc) + `}`
+			if string(enc) != want {
+				t.Fatalf("%q: encoded %s, want %s", s, enc, want)
+			}
 		}
 		body, _ := json.Marshal(map[string]string{"instance": got, "type": got})
 		if err := problemtest.ValidateSchema(body); err != nil {
