@@ -134,20 +134,22 @@ func (o *outcome) setCode(n int) {
 	}
 }
 
-// resolve runs the mapping table for err into o. c may be nil when err
-// cannot be a client abort.
+// resolve runs the mapping table for err into o, which must be the zero
+// outcome. c may be nil when err cannot be a client abort.
 func (h *handler) resolve(c echo.Context, err error, o *outcome) {
-	for _, re := range h.routerErrors {
-		// Echo's router errors are shared values: mapped once, as long as
-		// nobody has changed them (SetInternal mutates the global).
-		if err == error(re.err) && re.err.Internal == nil && re.err.Message == re.message {
-			*o = re.outcome
-			return
+	if he, ok := err.(*echo.HTTPError); ok {
+		for i := range h.routerErrors {
+			// Echo's router errors are shared values: mapped once, as long
+			// as nobody has changed them (SetInternal mutates the global).
+			if re := &h.routerErrors[i]; he == re.err && he.Internal == nil && he.Message == re.message {
+				*o = re.outcome
+				return
+			}
 		}
 	}
 	f := found{rules: h.cfg.Rules}
 	f.scan(err)
-	*o = outcome{code: status.InternalServerError}
+	o.code = status.InternalServerError
 	if f.retryAfter != nil {
 		o.retryAfter, o.hasRetry = f.retryAfter.RetryAfter(), true
 	}
@@ -291,7 +293,6 @@ func walk(err error, visit func(error) bool) bool {
 func (f *found) visit(e error) {
 	// One step of errors.Is, for the rules' sentinels and the table's.
 	matcher, _ := e.(interface{ Is(error) bool })
-	is := func(target error) bool { return e == target || matcher != nil && matcher.Is(target) }
 
 	// Rules keep their order: the first rule that matches any error of
 	// the chain wins, so only rules earlier than the best so far are tried
@@ -356,12 +357,30 @@ func (f *found) visit(e error) {
 	case flate.CorruptInputError:
 		f.badGzip = true
 	}
-	if sc, ok := e.(StatusCoder); ok && f.statusCoder == nil {
-		f.statusCoder = sc
+	if f.statusCoder == nil {
+		f.statusCoder, _ = e.(StatusCoder)
 	}
-	if ra, ok := e.(RetryAfterer); ok && f.retryAfter == nil {
-		f.retryAfter = ra
+	if f.retryAfter == nil {
+		f.retryAfter, _ = e.(RetryAfterer)
 	}
+	if f.decided() {
+		return // the sentinels below could not change the outcome
+	}
+	if matcher == nil {
+		// Most errors have no Is method: comparisons are all it takes.
+		switch e {
+		case context.DeadlineExceeded:
+			f.deadline = true
+		case context.Canceled:
+			f.canceled = true
+		case io.ErrUnexpectedEOF:
+			f.unexpectedEOF = true
+		case gzip.ErrHeader, gzip.ErrChecksum:
+			f.badGzip = true
+		}
+		return
+	}
+	is := func(target error) bool { return e == target || matcher.Is(target) }
 	switch {
 	case is(context.DeadlineExceeded):
 		f.deadline = true
@@ -372,6 +391,14 @@ func (f *found) visit(e error) {
 	case is(gzip.ErrHeader), is(gzip.ErrChecksum):
 		f.badGzip = true
 	}
+}
+
+// decided reports whether a row above Echo's errors has matched, so that
+// nothing found deeper in the chain, except a RetryAfterer, can change
+// the outcome (see resolve).
+func (f *found) decided() bool {
+	return f.panic != nil || f.problem != nil || f.validation != nil || f.bareValidation != nil ||
+		f.invalidValidation || f.rule != 0 || f.statusCoder != nil
 }
 
 // bodyDetail describes a malformed request body without quoting it or

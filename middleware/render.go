@@ -16,6 +16,9 @@ import (
 // copies them before appending, since len == cap.
 var (
 	varyAcceptLanguage = []string{"Accept, Accept-Language"}
+	contentTypeJSON    = []string{problem.MediaType}
+	noStore            = []string{"no-store"}
+	noSniff            = []string{"nosniff"}
 )
 
 // isStale reports whether a header describes the representation the
@@ -42,36 +45,22 @@ const maxPooledBuffer = 64 << 10
 func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 	req, res := c.Request(), c.Response()
 	lang := negotiateLanguage(first(req.Header, "Accept-Language"))
-
-	p := problem.Problem{
-		Type:     o.typeURI,
-		Title:    o.title,
-		Status:   int(o.code),
-		Detail:   o.detail,
-		Instance: o.instance,
+	inst := o.instance
+	if inst == "" {
+		inst = instance(req)
 	}
-	if p.Type == "" {
-		p.Type = h.typeURIs[o.code-400]
-	}
-	if p.Title == "" {
-		p.Title = lang.title(o.code)
-	}
-	if p.Detail == "" {
-		p.Detail = o.code.Description()
-	}
-	if p.Instance == "" {
-		p.Instance = instance(req)
-	}
-	p.Extensions = h.extensions(c, err, o, lang)
+	ext := h.extensions(c, err, o, lang)
 	var pooled map[string]any // returned to extensionsPool at the end
-	if p.Extensions != nil && !sameMap(p.Extensions, o.extensions) {
-		pooled = p.Extensions
+	if ext != nil && !sameMap(ext, o.extensions) {
+		pooled = ext
 	}
 
 	mediaType := problem.Negotiate(first(req.Header, "Accept"))
 	bufp := bufferPool.Get().(*[]byte)
 	var body []byte
 	var encErr error
+	var p problem.Problem // built only when the templates cannot serve
+	built := false
 	if mediaType == problem.MediaType && o.typeURI == "" && o.title == "" {
 		// The common case: everything but detail, instance and extensions
 		// is the code's own, or a rule's, and already encoded.
@@ -82,8 +71,9 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 		case detail == o.code.Description():
 			detail = "" // the template's own
 		}
-		body, encErr = t.AppendJSON((*bufp)[:0], detail, p.Instance, p.Extensions)
+		body, encErr = t.AppendJSON((*bufp)[:0], detail, inst, ext)
 	} else {
+		p, built = h.problemFor(o, lang, inst, ext), true
 		body, encErr = encode((*bufp)[:0], &p, mediaType)
 	}
 	if encErr != nil {
@@ -92,7 +82,7 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 		h.logger().Error("apierrors: problem could not be encoded; sent the fallback 500", "error", safeError(encErr), "status", o.code)
 		o.code = status.InternalServerError
 		body, mediaType = fallbackFor(mediaType)
-		p = fallbackProblem
+		p, built = fallbackProblem, true
 		lang = &languages[0] // the fallback is in English
 	}
 
@@ -104,9 +94,13 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 			}
 		}
 	}
-	if len(hdr["Vary"]) == 0 {
-		hdr["Vary"] = varyAcceptLanguage // SetHeaders finds Accept first in it
-		problem.SetHeaders(hdr, mediaType)
+	if vary := hdr["Vary"]; len(vary) == 0 && mediaType == problem.MediaType {
+		// The common case, spelled out: the headers of problem.SetHeaders,
+		// set without its lookups of a Vary that is not there.
+		hdr["Content-Type"] = contentTypeJSON
+		hdr["Vary"] = varyAcceptLanguage
+		hdr["Cache-Control"] = noStore
+		hdr["X-Content-Type-Options"] = noSniff
 	} else {
 		problem.SetHeaders(hdr, mediaType)
 		problem.AddVary(hdr, "Accept-Language")
@@ -137,6 +131,9 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 
 	var out *problem.Problem
 	if h.cfg.OnError != nil {
+		if !built {
+			p = h.problemFor(o, lang, inst, ext)
+		}
 		copied := p // the hook gets its own copy, map included
 		copied.Extensions = maps.Clone(p.Extensions)
 		out = &copied
@@ -146,6 +143,29 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 		extensionsPool.Put(pooled)
 	}
 	return out
+}
+
+// problemFor is the problem of o in lang, with its instance and
+// extensions: what the templates encode, as a value.
+func (h *handler) problemFor(o *outcome, lang *language, inst string, ext map[string]any) problem.Problem {
+	p := problem.Problem{
+		Type:       o.typeURI,
+		Title:      o.title,
+		Status:     int(o.code),
+		Detail:     o.detail,
+		Instance:   inst,
+		Extensions: ext,
+	}
+	if p.Type == "" {
+		p.Type = h.typeURIs[o.code-400]
+	}
+	if p.Title == "" {
+		p.Title = lang.title(o.code)
+	}
+	if p.Detail == "" {
+		p.Detail = o.code.Description()
+	}
+	return p
 }
 
 func encode(b []byte, p *problem.Problem, mediaType string) ([]byte, error) {

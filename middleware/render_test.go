@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -174,4 +175,46 @@ func TestProblemTypesHandler(t *testing.T) {
 
 func htmlEscape(s string) string {
 	return strings.NewReplacer("'", "&#39;", `"`, "&#34;", "<", "&lt;", ">", "&gt;", "&", "&amp;").Replace(s)
+}
+
+// TestHeadersMatchSetHeaders proves the headers of the common case, which
+// the middleware sets itself, the same as problem.SetHeaders and
+// problem.AddVary give, with and without a Vary set before the error.
+func TestHeadersMatchSetHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		name, accept, vary string
+		mediaType          string
+	}{
+		{"json", "", "", problem.MediaType},
+		{"json after Vary", "application/json", "Origin", problem.MediaType},
+		{"xml", "application/xml", "", problem.MediaTypeXML},
+		{"xml after Vary", "application/xml", "Origin", problem.MediaTypeXML},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _ := newEcho(middleware.Config{})
+			e.GET("/conflict", func(c echo.Context) error {
+				if tc.vary != "" {
+					c.Response().Header().Set("Vary", tc.vary)
+				}
+				return problem.New(status.Conflict)
+			})
+			r := httptest.NewRequest("GET", "/conflict", nil)
+			r.Header.Set("Accept", tc.accept)
+			w := httptest.NewRecorder()
+			e.ServeHTTP(w, r)
+
+			want := http.Header{}
+			if tc.vary != "" {
+				want.Set("Vary", tc.vary)
+			}
+			problem.SetHeaders(want, tc.mediaType)
+			problem.AddVary(want, "Accept-Language")
+			for _, key := range []string{"Content-Type", "Vary", "Cache-Control", "X-Content-Type-Options"} {
+				got := strings.Join(w.Header().Values(key), ", ")
+				if w := strings.Join(want.Values(key), ", "); got != w {
+					t.Errorf("%s = %q, want %q", key, got, w)
+				}
+			}
+		})
+	}
 }
