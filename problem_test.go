@@ -523,8 +523,8 @@ func TestOneRecordPerError(t *testing.T) {
 	check(recs[0], "INFO", "client error", 404, "patient not found")
 	check(recs[1], "ERROR", "server error", 500, "10.0.0.3:5432")
 	check(recs[2], "ERROR", "panic recovered", 500, "nil map write")
-	if !strings.Contains(fmt.Sprint(recs[2]["stack"]), "goroutine") {
-		t.Errorf("panic record has no stack: %v", recs[2])
+	if !strings.Contains(fmt.Sprint(recs[2]["stack"]), "e2eServer") {
+		t.Errorf("panic record's stack does not reach the panicking handler: %v", recs[2])
 	}
 	if recs[0]["rule"] != "Is(patient not found)" {
 		t.Errorf("the matching rule is not named: %v", recs[0])

@@ -126,10 +126,42 @@ func HTTPErrorHandler(cfg Config) echo.HTTPErrorHandler {
 // Recover mounted inside passes a panic's value to c.Error, so that
 // panic(echo.ErrForbidden) would become a 403; the library's own recovery
 // makes every panic a 500.)
+//
+// The middleware Mount adds hands the errors and panics it catches to
+// e.HTTPErrorHandler, so a service that wraps or replaces that handler
+// after Mount changes both routes alike.
 func Mount(e *echo.Echo, cfg Config) {
 	h := newHandler(cfg)
 	e.HTTPErrorHandler = h.handleError
-	e.Use(h.middleware)
+	if h.skip != nil {
+		e.Use(h.middleware) // a Skipper needs the handler on every request
+		return
+	}
+	e.Use(delegate)
+}
+
+// delegate is Mount's middleware. Echo builds the chain of middleware on
+// every request, so each one costs a closure per request; capturing next
+// alone keeps delegate's as small as a no-op middleware's.
+func delegate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		defer recoverToErrorHandler(c)
+		if err := next(c); err != nil {
+			c.Echo().HTTPErrorHandler(err, c)
+		}
+		return nil
+	}
+}
+
+// recoverToErrorHandler hands a panic raised below delegate to the
+// HTTPErrorHandler, as a 500 whatever it carried.
+func recoverToErrorHandler(c echo.Context) {
+	if r := recover(); r != nil {
+		if r == http.ErrAbortHandler {
+			panic(r) // net/http's signal to abort the response
+		}
+		c.Echo().HTTPErrorHandler(&panicError{value: r}, c)
+	}
 }
 
 // handler is a built Config: everything that does not depend on the
@@ -291,6 +323,11 @@ func (h *handler) recoverPanic(c echo.Context) {
 
 // handleError is the echo.HTTPErrorHandler.
 func (h *handler) handleError(err error, c echo.Context) {
+	if pe, ok := err.(*panicError); ok && pe.stack == nil && h.wantStack() {
+		// From delegate, still inside its deferred call: the panicking
+		// frames are on the stack.
+		pe.stack = panicStack()
+	}
 	if h.skip != nil && h.skip(c) {
 		c.Echo().DefaultHTTPErrorHandler(err, c)
 		return
@@ -384,10 +421,15 @@ type panicError struct {
 func newPanicError(value any, withStack bool) *panicError {
 	p := &panicError{value: value}
 	if withStack {
-		buf := make([]byte, 16<<10)
-		p.stack = buf[:runtime.Stack(buf, false)]
+		p.stack = panicStack()
 	}
 	return p
+}
+
+// panicStack returns the current goroutine's stack, cut at 16 KiB.
+func panicStack() []byte {
+	buf := make([]byte, 16<<10)
+	return buf[:runtime.Stack(buf, false)]
 }
 
 func (p *panicError) Error() string { return "panic: " + safeString(p.value) }
