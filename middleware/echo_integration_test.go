@@ -1065,3 +1065,42 @@ func TestMountWrappedErrorHandler(t *testing.T) {
 		}
 	}
 }
+
+// 20. The middleware without Mount, and Mount with a Skipper, render
+// returned errors and recover panics themselves, with the panic's stack
+// in the log.
+
+func TestMiddlewareWithoutDelegation(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(e *echo.Echo, cfg middleware.Config)
+	}{
+		{"ProblemDetailsWithConfig alone", func(e *echo.Echo, cfg middleware.Config) {
+			e.Use(middleware.ProblemDetailsWithConfig(cfg)) // Echo's own HTTPErrorHandler stays
+		}},
+		{"Mount with a Skipper", func(e *echo.Echo, cfg middleware.Config) {
+			cfg.Skipper = func(echo.Context) bool { return false }
+			middleware.Mount(e, cfg)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := &logBuffer{}
+			e := echo.New()
+			tc.setup(e, middleware.Config{
+				Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+				Rules:  []middleware.Rule{middleware.Is(errEmailTaken, status.Conflict)},
+			})
+			e.GET("/conflict", func(echo.Context) error { return fmt.Errorf("create: %w", errEmailTaken) })
+			e.GET("/panic", func(echo.Context) error { panic(echo.ErrForbidden) })
+
+			w, p := serve(t, e, httptest.NewRequest(http.MethodGet, "/conflict", nil))
+			eiExpect(t, w, p, 409, "")
+			w, p = serve(t, e, httptest.NewRequest(http.MethodGet, "/panic", nil))
+			eiExpect(t, w, p, 500, "")
+			recs := eiRecords(t, logs)
+			if len(recs) != 2 || !strings.Contains(fmt.Sprint(recs[1]["stack"]), "TestMiddlewareWithoutDelegation") {
+				t.Errorf("records %v: want two, the second with the panicking handler's stack", recs)
+			}
+		})
+	}
+}
