@@ -366,21 +366,7 @@ func (f *found) visit(e error) {
 	if f.decided() {
 		return // the sentinels below could not change the outcome
 	}
-	if matcher == nil {
-		// Most errors have no Is method: comparisons are all it takes.
-		switch e {
-		case context.DeadlineExceeded:
-			f.deadline = true
-		case context.Canceled:
-			f.canceled = true
-		case io.ErrUnexpectedEOF:
-			f.unexpectedEOF = true
-		case gzip.ErrHeader, gzip.ErrChecksum:
-			f.badGzip = true
-		}
-		return
-	}
-	is := func(target error) bool { return e == target || matcher.Is(target) }
+	is := func(target error) bool { return e == target || matcher != nil && matcher.Is(target) }
 	switch {
 	case is(context.DeadlineExceeded):
 		f.deadline = true
