@@ -280,29 +280,19 @@ func retryAfterSeconds(d time.Duration) string {
 	return strconv.FormatInt(int64(s), 10)
 }
 
-// middleware renders returned errors and recovers panics.
+// middleware renders returned errors and recovers panics: the middleware
+// of ProblemDetailsWithConfig, and of Mount with a Skipper.
 func (h *handler) middleware(next echo.HandlerFunc) echo.HandlerFunc {
-	if h.skip != nil {
-		return func(c echo.Context) error {
-			if h.skip(c) {
-				return next(c)
-			}
-			return h.serve(c, next)
-		}
-	}
 	return func(c echo.Context) error {
-		// A deferred method call, not a closure: it is the cheaper of the
-		// two, and this runs on every request. A recovered panic returns
-		// nil, the unnamed result's zero value.
-		defer h.recoverPanic(c)
-		if err := next(c); err != nil {
-			h.handle(c, err)
+		if h.skip != nil && h.skip(c) {
+			return next(c)
 		}
-		return nil
+		return h.serve(c, next)
 	}
 }
 
-// serve is the middleware for requests a Skipper let through.
+// serve runs next, rendering its error or panic. A recovered panic
+// returns nil, the unnamed result's zero value.
 func (h *handler) serve(c echo.Context, next echo.HandlerFunc) error {
 	defer h.recoverPanic(c)
 	if err := next(c); err != nil {
@@ -317,17 +307,12 @@ func (h *handler) recoverPanic(c echo.Context) {
 		if r == http.ErrAbortHandler {
 			panic(r) // net/http's signal to abort the response
 		}
-		h.handle(c, newPanicError(r, h.wantStack()))
+		h.handle(c, &panicError{value: r})
 	}
 }
 
 // handleError is the echo.HTTPErrorHandler.
 func (h *handler) handleError(err error, c echo.Context) {
-	if pe, ok := err.(*panicError); ok && pe.stack == nil && h.wantStack() {
-		// From delegate, still inside its deferred call: the panicking
-		// frames are on the stack.
-		pe.stack = panicStack()
-	}
 	if h.skip != nil && h.skip(c) {
 		c.Echo().DefaultHTTPErrorHandler(err, c)
 		return
@@ -340,9 +325,14 @@ func (h *handler) handleError(err error, c echo.Context) {
 func (h *handler) handle(c echo.Context, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			h.fail(c, newPanicError(r, h.wantStack()))
+			h.fail(c, &panicError{value: r})
 		}
 	}()
+	if pe, ok := err.(*panicError); ok && pe.stack == nil && h.wantStack() {
+		// Handed over by a deferred call that recovered it: the panicking
+		// frames are still on the stack.
+		pe.stack = panicStack()
+	}
 	res := c.Response()
 	if res.Committed {
 		if isProblemResponse(res.Header()) || h.seen(c) {
@@ -416,14 +406,6 @@ func (h *handler) wantStack() bool {
 type panicError struct {
 	value any
 	stack []byte
-}
-
-func newPanicError(value any, withStack bool) *panicError {
-	p := &panicError{value: value}
-	if withStack {
-		p.stack = panicStack()
-	}
-	return p
 }
 
 // panicStack returns the current goroutine's stack, cut at 16 KiB.
