@@ -1104,3 +1104,33 @@ func TestMiddlewareWithoutDelegation(t *testing.T) {
 		})
 	}
 }
+
+// 21. http.ErrAbortHandler, net/http's signal to abort a response, passes
+// through every recovery and nothing is written.
+
+func TestAbortHandlerPropagates(t *testing.T) {
+	for name, setup := range map[string]func(*echo.Echo){
+		"Mount": func(e *echo.Echo) { middleware.Mount(e, middleware.Config{Logger: slog.New(slog.DiscardHandler)}) },
+		"ProblemDetails": func(e *echo.Echo) {
+			e.Use(middleware.ProblemDetailsWithConfig(middleware.Config{Logger: slog.New(slog.DiscardHandler)}))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := echo.New()
+			setup(e)
+			e.GET("/abort", func(echo.Context) error { panic(http.ErrAbortHandler) })
+			w := httptest.NewRecorder()
+			func() {
+				defer func() {
+					if r := recover(); r != http.ErrAbortHandler {
+						t.Errorf("recovered %v, want http.ErrAbortHandler", r)
+					}
+				}()
+				e.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/abort", nil))
+			}()
+			if w.Body.Len() != 0 || len(w.Header()) != 0 {
+				t.Errorf("wrote %d %v %q before aborting", w.Code, w.Header(), w.Body)
+			}
+		})
+	}
+}

@@ -157,10 +157,7 @@ func delegate(next echo.HandlerFunc) echo.HandlerFunc {
 // HTTPErrorHandler, as a 500 whatever it carried.
 func recoverToErrorHandler(c echo.Context) {
 	if r := recover(); r != nil {
-		if r == http.ErrAbortHandler {
-			panic(r) // net/http's signal to abort the response
-		}
-		c.Echo().HTTPErrorHandler(&panicError{value: r}, c)
+		c.Echo().HTTPErrorHandler(panicked(r), c)
 	}
 }
 
@@ -304,10 +301,7 @@ func (h *handler) serve(c echo.Context, next echo.HandlerFunc) error {
 // recoverPanic renders a panic raised below the middleware as a 500.
 func (h *handler) recoverPanic(c echo.Context) {
 	if r := recover(); r != nil {
-		if r == http.ErrAbortHandler {
-			panic(r) // net/http's signal to abort the response
-		}
-		h.handle(c, &panicError{value: r})
+		h.handle(c, panicked(r))
 	}
 }
 
@@ -406,6 +400,16 @@ func (h *handler) wantStack() bool {
 type panicError struct {
 	value any
 	stack []byte
+}
+
+// panicked is the error of a recovered panic. It panics again with
+// http.ErrAbortHandler, net/http's signal to abort the response, which
+// must reach the server.
+func panicked(r any) *panicError {
+	if r == http.ErrAbortHandler {
+		panic(r)
+	}
+	return &panicError{value: r}
 }
 
 // panicStack returns the current goroutine's stack, cut at 16 KiB.
