@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/go-playground/locales/de"
 	"github.com/go-playground/locales/en"
@@ -38,15 +37,12 @@ type Validator struct {
 	translators [len(languages)]ut.Translator
 	locations   sync.Map // reflect.Type → map[string]location
 
-	// entries caches whole entries (entryKey → problem.FieldError), and
-	// messages the phrased failures of fields in lists: phrasing
-	// allocates, and depends only on what the keys hold. Entries are read
-	// on every validation failure, from every core: a sync.Map reads them
-	// without writing to shared memory, as a read lock would.
-	entries    sync.Map
-	entryCount atomic.Int32
-	mu         sync.RWMutex
-	messages   map[messageKey]string
+	// entries caches whole entries, and messages the phrased failures of
+	// fields in lists: phrasing allocates, and depends only on what the
+	// keys hold.
+	mu       sync.RWMutex
+	entries  map[entryKey]problem.FieldError
+	messages map[messageKey]string
 }
 
 type messageKey struct {
@@ -131,9 +127,8 @@ func (v *Validator) RegisterMessages(tag string, messages map[string]string) err
 	}
 	v.mu.Lock()
 	clear(v.messages) // phrased without these: stale
+	clear(v.entries)
 	v.mu.Unlock()
-	v.entries.Clear()
-	v.entryCount.Store(0)
 	return nil
 }
 
@@ -352,11 +347,10 @@ type entryKey struct {
 }
 
 func (v *Validator) cachedEntry(key entryKey) (problem.FieldError, bool) {
-	e, ok := v.entries.Load(key)
-	if !ok {
-		return problem.FieldError{}, false
-	}
-	return e.(problem.FieldError), true
+	v.mu.RLock()
+	e, ok := v.entries[key]
+	v.mu.RUnlock()
+	return e, ok
 }
 
 // storeEntry caches a copy of e, its pointer cloned out of the request's
@@ -364,12 +358,15 @@ func (v *Validator) cachedEntry(key entryKey) (problem.FieldError, bool) {
 func (v *Validator) storeEntry(key entryKey, e *problem.FieldError) {
 	c := *e
 	c.Pointer = strings.Clone(c.Pointer)
-	if v.entryCount.Load() >= maxCachedEntries {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.entries) >= maxCachedEntries {
 		return
 	}
-	if _, loaded := v.entries.LoadOrStore(key, c); !loaded {
-		v.entryCount.Add(1)
+	if v.entries == nil {
+		v.entries = make(map[entryKey]problem.FieldError)
 	}
+	v.entries[key] = c
 }
 
 // crossFieldRules name other fields in their parameter, by their Go names:
