@@ -56,3 +56,13 @@ func jsonRequest(method, target, body string) *http.Request {
 	r.Header.Set("Content-Type", "application/json")
 	return r
 }
+
+// bindAndValidate is a handler that binds the request into a T and
+// validates it, as a service's handlers do.
+func bindAndValidate[T any](c echo.Context) error {
+	var v T
+	if err := c.Bind(&v); err != nil {
+		return err
+	}
+	return c.Validate(&v)
+}

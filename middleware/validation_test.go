@@ -47,13 +47,7 @@ type listParams struct {
 func signupEcho(t *testing.T) *echo.Echo {
 	t.Helper()
 	e, _ := newEcho(middleware.Config{})
-	e.POST("/signup", func(c echo.Context) error {
-		var s signup
-		if err := c.Bind(&s); err != nil {
-			return err
-		}
-		return c.Validate(&s)
-	})
+	e.POST("/signup", bindAndValidate[signup])
 	return e
 }
 
@@ -171,13 +165,7 @@ func TestRegisterMessages(t *testing.T) {
 	}
 	e, _ := newEcho(middleware.Config{})
 	e.Validator = v
-	e.POST("/doctors", func(c echo.Context) error {
-		var d doctor
-		if err := c.Bind(&d); err != nil {
-			return err
-		}
-		return c.Validate(&d)
-	})
+	e.POST("/doctors", bindAndValidate[doctor])
 	for lang, want := range map[string]string{"en": "npi must be a 10-digit NPI", "fr": "npi doit être un NPI à 10 chiffres", "de": "npi ist ungültig"} {
 		r := jsonRequest("POST", "/doctors", `{"npi":"123"}`)
 		r.Header.Set("Accept-Language", lang)
@@ -266,13 +254,7 @@ type billing struct {
 // them as the client does, and that rejected map keys are not echoed.
 func TestCrossFieldRulesSpeakJSON(t *testing.T) {
 	e, _ := newEcho(middleware.Config{})
-	e.POST("/accounts", func(c echo.Context) error {
-		var a account
-		if err := c.Bind(&a); err != nil {
-			return err
-		}
-		return c.Validate(&a)
-	})
+	e.POST("/accounts", bindAndValidate[account])
 	body := `{"password":"pw","confirm":"other","kind":"card","billing":{"zip":"x"},"codes":{"ok":"1","SECRET-KEY":"2"}}`
 	w, p := serve(t, e, jsonRequest("POST", "/accounts", body))
 	want := []problem.FieldError{
@@ -313,13 +295,7 @@ func TestCachedEntriesStayRight(t *testing.T) {
 	}
 	e, _ := newEcho(middleware.Config{})
 	e.Validator = v
-	e.POST("/doctors", func(c echo.Context) error {
-		var d doctor
-		if err := c.Bind(&d); err != nil {
-			return err
-		}
-		return c.Validate(&d)
-	})
+	e.POST("/doctors", bindAndValidate[doctor])
 	send := func(lang string) []problem.FieldError {
 		r := jsonRequest("POST", "/doctors", `{"npi":"1","contacts":[{"name":"a","phone":"+12025550123"},{"name":"","phone":"1"}]}`)
 		r.Header.Set("Accept-Language", lang)
