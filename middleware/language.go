@@ -12,7 +12,7 @@ import (
 // detail stays the documented English description, since the document is
 // the contract.
 type language struct {
-	idx      int      // position in languages
+	idx      int      // position in languages, set by init
 	locale   string   // universal-translator locale, such as "pt_BR"
 	header   []string // Content-Language value, such as "pt-BR"; shared, never modified
 	titles   map[status.Code]string
@@ -21,12 +21,18 @@ type language struct {
 
 // languages lists the supported languages; the first is the default.
 var languages = [...]language{
-	{idx: 0, locale: "en", header: []string{"en"}, fallback: "{0} is not valid"},
-	{idx: 1, locale: "fr", header: []string{"fr"}, titles: titlesFR, fallback: "{0} n'est pas valide"},
-	{idx: 2, locale: "de", header: []string{"de"}, titles: titlesDE, fallback: "{0} ist ungültig"},
-	{idx: 3, locale: "es", header: []string{"es"}, titles: titlesES, fallback: "{0} no es válido"},
-	{idx: 4, locale: "pt_BR", header: []string{"pt-BR"}, titles: titlesPTBR, fallback: "{0} não é válido"},
-	{idx: 5, locale: "ja", header: []string{"ja"}, titles: titlesJA, fallback: "{0}は無効です"},
+	{locale: "en", header: []string{"en"}, fallback: "{0} is not valid"},
+	{locale: "fr", header: []string{"fr"}, titles: titlesFR, fallback: "{0} n'est pas valide"},
+	{locale: "de", header: []string{"de"}, titles: titlesDE, fallback: "{0} ist ungültig"},
+	{locale: "es", header: []string{"es"}, titles: titlesES, fallback: "{0} no es válido"},
+	{locale: "pt_BR", header: []string{"pt-BR"}, titles: titlesPTBR, fallback: "{0} não é válido"},
+	{locale: "ja", header: []string{"ja"}, titles: titlesJA, fallback: "{0}は無効です"},
+}
+
+func init() {
+	for i := range languages {
+		languages[i].idx = i // derived here, so that reordering cannot break it
+	}
 }
 
 // title returns the code's title in the language: the documented title
