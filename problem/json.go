@@ -167,6 +167,11 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		return appendString(b, v), nil
 	case []FieldError:
 		return appendFieldErrors(b, v), nil
+	case *EncodedErrors:
+		if v == nil {
+			return append(b, "null"...), nil
+		}
+		return append(b, v.json...), nil
 	case nil:
 		return append(b, "null"...), nil
 	}

@@ -322,3 +322,93 @@ func TestTemplateMatchesAppendJSON(t *testing.T) {
 		t.Error("an unencodable extension encoded")
 	}
 }
+
+// TestEncodedErrorsEncodeAsTheList checks that an EncodedErrors extension
+// gives, in every encoding, the bytes of the list it was made from.
+func TestEncodedErrorsEncodeAsTheList(t *testing.T) {
+	lists := map[string][]problem.FieldError{
+		"nil":   nil,
+		"empty": {},
+		"one":   {{Detail: "name is a required field", Pointer: "#/name", Rule: "required"}},
+		"escaped": {
+			{Detail: "<x> & \u2028 \"q\"", Pointer: "#/a~1b", Rule: "r", RuleParam: "1"},
+			{Detail: "é漢", Parameter: "limit"},
+			{Detail: "\xc3\x28", Header: "X-Id"},
+			{},
+		},
+	}
+	base := problem.New(status.UnprocessableEntity).WithType("/problems/unprocessable-entity")
+	for name, list := range lists {
+		t.Run(name, func(t *testing.T) {
+			enc := problem.EncodeErrors(list)
+			for _, ext := range []map[string]any{
+				{},
+				{"request_id": "r1", "a": 1}, // keys on either side of "errors"
+			} {
+				want := base.WithInstance("/p").With(problem.ErrorsKey, list)
+				got := base.WithInstance("/p").With(problem.ErrorsKey, enc)
+				for k, v := range ext {
+					want, got = want.With(k, v), got.With(k, v)
+				}
+				wantJSON, err := want.AppendJSON(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gotJSON, err := got.AppendJSON(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(gotJSON, wantJSON) {
+					t.Errorf("AppendJSON:\n got %s\nwant %s", gotJSON, wantJSON)
+				}
+				tmplJSON, err := base.Template().AppendJSON(nil, "", "/p", got.Extensions)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(tmplJSON, wantJSON) {
+					t.Errorf("Template.AppendJSON:\n got %s\nwant %s", tmplJSON, wantJSON)
+				}
+				wantXML, err := want.AppendXML(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gotXML, err := got.AppendXML(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(gotXML, wantXML) {
+					t.Errorf("AppendXML:\n got %s\nwant %s", gotXML, wantXML)
+				}
+			}
+			wantStd, _ := json.Marshal(list)
+			gotStd, err := json.Marshal(enc)
+			if err != nil || !bytes.Equal(gotStd, wantStd) {
+				t.Errorf("json.Marshal = %s, %v; want %s", gotStd, err, wantStd)
+			}
+		})
+	}
+}
+
+// TestEncodedErrorsOwnTheirList checks that an EncodedErrors, shared by
+// many responses, is not changed through the list it was made from or
+// the lists it hands out.
+func TestEncodedErrorsOwnTheirList(t *testing.T) {
+	list := []problem.FieldError{{Detail: "name is a required field", Pointer: "#/name"}}
+	enc := problem.EncodeErrors(list)
+	list[0].Detail = "changed by the caller"
+	got := enc.Errors()
+	got[0].Pointer = "#/changed"
+	again := problem.New(status.UnprocessableEntity).With(problem.ErrorsKey, enc).Errors()
+	want := problem.FieldError{Detail: "name is a required field", Pointer: "#/name"}
+	if len(again) != 1 || again[0] != want {
+		t.Errorf("Errors() = %+v, want [%+v]", again, want)
+	}
+	body, _ := json.Marshal(enc)
+	if string(body) != `[{"detail":"name is a required field","pointer":"#/name"}]` {
+		t.Errorf("encoding changed with the lists: %s", body)
+	}
+	var none *problem.EncodedErrors
+	if p := problem.New(status.UnprocessableEntity).With(problem.ErrorsKey, none); p.Errors() != nil {
+		t.Errorf("Errors() of a nil *EncodedErrors = %+v", p.Errors())
+	}
+}

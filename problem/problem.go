@@ -9,6 +9,7 @@ package problem
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -195,16 +196,41 @@ type FieldError struct {
 }
 
 // ErrorsKey is the extension member that holds a validation problem's
-// []FieldError.
+// []FieldError, or its *EncodedErrors.
 const ErrorsKey = "errors"
 
+// EncodedErrors is a list of field errors with its JSON encoding, made
+// once. As an extension value it encodes to the same bytes as the list,
+// by copying them: for a list that recurs, such as the failures of one
+// form, which a server sends again and again.
+type EncodedErrors struct {
+	list []FieldError
+	json []byte
+}
+
+// EncodeErrors encodes list, which it copies.
+func EncodeErrors(list []FieldError) *EncodedErrors {
+	return &EncodedErrors{list: slices.Clone(list), json: appendFieldErrors(nil, list)}
+}
+
+// Errors returns a copy of the list.
+func (e *EncodedErrors) Errors() []FieldError { return slices.Clone(e.list) }
+
+// MarshalJSON implements json.Marshaler.
+func (e *EncodedErrors) MarshalJSON() ([]byte, error) { return slices.Clone(e.json), nil }
+
 // Errors returns the entries of the "errors" extension, whether it was set
-// by a server as []FieldError or decoded from JSON or XML. Members of the
-// wrong type are skipped.
+// by a server as []FieldError or *EncodedErrors, or decoded from JSON or
+// XML. Members of the wrong type are skipped.
 func (p *Problem) Errors() []FieldError {
 	switch v := p.Extensions[ErrorsKey].(type) {
 	case []FieldError:
 		return v
+	case *EncodedErrors:
+		if v == nil {
+			return nil
+		}
+		return v.Errors()
 	case []any:
 		out := make([]FieldError, 0, len(v))
 		for _, item := range v {
