@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -165,6 +166,37 @@ func TestOnError(t *testing.T) {
 	}
 	if !errors.Is(got.err, errNoRows) {
 		t.Errorf("err = %v", got.err)
+	}
+}
+
+// TestOnErrorGetsItsOwnEntries checks that the hook sees a validation
+// problem's entries as []problem.FieldError, and that a hook which
+// changes them, though told not to, cannot change the cached list the
+// next responses are made from.
+func TestOnErrorGetsItsOwnEntries(t *testing.T) {
+	type patient struct {
+		Name string `json:"name" validate:"required"`
+	}
+	var seen [][]problem.FieldError
+	e, _ := newEcho(middleware.Config{OnError: func(c echo.Context, p *problem.Problem, err error) {
+		list, ok := p.Extensions[problem.ErrorsKey].([]problem.FieldError)
+		if !ok {
+			t.Errorf("errors extension is a %T", p.Extensions[problem.ErrorsKey])
+			return
+		}
+		seen = append(seen, slices.Clone(list))
+		list[0].Detail = "changed by the hook"
+	}})
+	e.POST("/patients", bindAndValidate[patient])
+	want := []problem.FieldError{{Detail: "name is a required field", Pointer: "#/name", Rule: "required"}}
+	for i := range 3 {
+		_, p := serve(t, e, jsonRequest("POST", "/patients", `{}`))
+		if got := p.Errors(); !slices.Equal(got, want) {
+			t.Fatalf("response %d: errors = %+v, want %+v", i+1, got, want)
+		}
+	}
+	if len(seen) != 3 || !slices.Equal(seen[2], want) {
+		t.Errorf("the hook saw %+v", seen)
 	}
 }
 

@@ -134,8 +134,11 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 		if !built {
 			p = h.problemFor(o, lang, inst, ext)
 		}
-		copied := p // the hook gets its own copy, map included
+		copied := p // the hook gets its own copy, map and entries included
 		copied.Extensions = maps.Clone(p.Extensions)
+		if list, ok := copied.Extensions[problem.ErrorsKey].(*problem.EncodedErrors); ok {
+			copied.Extensions[problem.ErrorsKey] = list.Errors()
+		}
 		out = &copied
 	}
 	if pooled != nil {
@@ -186,10 +189,10 @@ var extensionsPool = sync.Pool{New: func() any { return make(map[string]any, 4) 
 func (h *handler) extensions(c echo.Context, err error, o *outcome, lang *language) map[string]any {
 	requestID := requestID(c)
 	traceID := traceID(c.Request())
-	var fieldErrors []problem.FieldError
+	var fieldErrors any // []problem.FieldError or *problem.EncodedErrors
 	switch {
 	case o.validation != nil:
-		fieldErrors = validationEntries(o, lang)
+		fieldErrors = validationErrors(o, lang)
 	case o.binding != nil:
 		fieldErrors = []problem.FieldError{{Detail: o.detail, Parameter: bounded(o.binding.Field)}}
 	}

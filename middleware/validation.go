@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"encoding/binary"
 	"fmt"
 	"reflect"
 	"strings"
@@ -37,10 +38,11 @@ type Validator struct {
 	translators [len(languages)]ut.Translator
 	locations   sync.Map // reflect.Type → map[string]location
 
-	// entries caches whole entries, and messages the phrased failures of
-	// fields in lists: phrasing allocates, and depends only on what the
-	// keys hold.
+	// lists caches whole lists of entries, encoded, entries single
+	// entries, and messages the phrased failures of fields in lists:
+	// phrasing allocates, and depends only on what the keys hold.
 	mu       sync.RWMutex
+	lists    map[listKey]*problem.EncodedErrors
 	entries  map[entryKey]problem.FieldError
 	messages map[messageKey]string
 }
@@ -55,6 +57,7 @@ type messageKey struct {
 const (
 	maxCachedMessages = 4096
 	maxCachedEntries  = 4096
+	maxCachedLists    = 4096
 )
 
 // NewValidator returns a Validator with validator/v10's built-in rules and
@@ -128,6 +131,7 @@ func (v *Validator) RegisterMessages(tag string, messages map[string]string) err
 	v.mu.Lock()
 	clear(v.messages) // phrased without these: stale
 	clear(v.entries)
+	clear(v.lists)
 	v.mu.Unlock()
 	return nil
 }
@@ -243,6 +247,69 @@ func topLevelLocations(root reflect.Type) map[string]location {
 	}
 	add(root, 0)
 	return m
+}
+
+// validationErrors is the "errors" extension of o in lang. A list made
+// only of fields outside lists and maps depends only on the language, the
+// validated type and each failure's field, rule and parameter: it is
+// encoded once and cached, so that a form failing the same way again
+// costs one lookup. Other lists are built each time.
+func validationErrors(o *outcome, lang *language) any {
+	v := o.validator
+	if v == nil {
+		return validationEntries(o, lang)
+	}
+	var buf [256]byte
+	failures, cacheable := appendFailures(buf[:0], o.validation)
+	if !cacheable {
+		return validationEntries(o, lang)
+	}
+	// The key's string is converted only for the lookup: no allocation.
+	v.mu.RLock()
+	list, ok := v.lists[listKey{lang.index(), o.rootType, string(failures)}]
+	v.mu.RUnlock()
+	if ok {
+		return list
+	}
+	list = problem.EncodeErrors(validationEntries(o, lang))
+	v.storeList(listKey{lang.index(), o.rootType, string(failures)}, list)
+	return list
+}
+
+func (v *Validator) storeList(key listKey, list *problem.EncodedErrors) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.lists) >= maxCachedLists {
+		return
+	}
+	if v.lists == nil {
+		v.lists = make(map[listKey]*problem.EncodedErrors)
+	}
+	v.lists[key] = list
+}
+
+type listKey struct {
+	lang     int
+	root     reflect.Type
+	failures string // appendFailures' encoding of the failures, in order
+}
+
+// appendFailures appends to b what an entry depends on, for each failure
+// in order: its Go namespace, rule and parameter, each preceded by its
+// length so that no two lists encode alike. ok is false when a failure is
+// of a field in a list or map, whose entry holds an index or a key.
+func appendFailures(b []byte, errs validator.ValidationErrors) (_ []byte, ok bool) {
+	for _, fe := range errs {
+		ns := fe.StructNamespace()
+		if strings.Contains(ns, "[") {
+			return b, false
+		}
+		for _, s := range [...]string{ns, fe.Tag(), fe.Param()} {
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			b = append(b, s...)
+		}
+	}
+	return b, true
 }
 
 // validationEntries builds the "errors" extension: one entry per failed

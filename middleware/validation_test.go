@@ -321,3 +321,57 @@ func TestCachedEntriesStayRight(t *testing.T) {
 		t.Errorf("after RegisterMessages: %+v", got)
 	}
 }
+
+// TestCachedListsStayRight does the same for failures outside lists,
+// whose whole list is cached: per language, per validated type (two
+// types of one name, whose fields the client names differently), and
+// after new messages are registered.
+func TestCachedListsStayRight(t *testing.T) {
+	v := middleware.NewValidator()
+	if err := v.Engine().RegisterValidation("npi", func(fl validator.FieldLevel) bool { return false }); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := newEcho(middleware.Config{})
+	e.Validator = v
+	{
+		type doctor struct {
+			Name string `json:"name" validate:"required"`
+			NPI  string `json:"npi" validate:"npi"`
+		}
+		e.POST("/doctors", bindAndValidate[doctor])
+	}
+	{
+		type doctor struct {
+			Name string `json:"full_name" validate:"required"`
+			NPI  string `json:"npi_number" validate:"npi"`
+		}
+		e.POST("/v2/doctors", bindAndValidate[doctor])
+	}
+	send := func(path, lang string) []problem.FieldError {
+		r := jsonRequest("POST", path, `{"npi":"1"}`)
+		r.Header.Set("Accept-Language", lang)
+		_, p := serve(t, e, r)
+		return p.Errors()
+	}
+	want := []problem.FieldError{
+		{Detail: "name is a required field", Pointer: "#/name", Rule: "required"},
+		{Detail: "npi is not valid", Pointer: "#/npi", Rule: "npi"},
+	}
+	for range 3 {
+		if got := send("/doctors", "en"); !reflect.DeepEqual(got, want) {
+			t.Fatalf("entries = %+v, want %+v", got, want)
+		}
+	}
+	if got := send("/doctors", "fr"); got[0].Detail != "name est un champ obligatoire" {
+		t.Errorf("French entries = %+v", got)
+	}
+	if got := send("/v2/doctors", "en"); got[0].Pointer != "#/full_name" || got[1].Pointer != "#/npi_number" {
+		t.Errorf("entries of the other doctor type = %+v", got)
+	}
+	if err := v.RegisterMessages("npi", map[string]string{"en": "{0} must be a 10-digit NPI"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := send("/doctors", "en"); got[1].Detail != "npi must be a 10-digit NPI" {
+		t.Errorf("after RegisterMessages: %+v", got)
+	}
+}
