@@ -53,11 +53,14 @@ type messageKey struct {
 }
 
 // Bounds on the caches. Fields of a struct are few, and names that hold
-// client-chosen map keys are not cached at all.
+// client-chosen map keys are not cached at all. Which fields fail
+// together is the client's choice, so lists are bounded in number and in
+// length.
 const (
 	maxCachedMessages = 4096
 	maxCachedEntries  = 4096
-	maxCachedLists    = 4096
+	maxCachedLists    = 1024
+	maxCachedListLen  = 16
 )
 
 // NewValidator returns a Validator with validator/v10's built-in rules and
@@ -297,8 +300,12 @@ type listKey struct {
 // appendFailures appends to b what an entry depends on, for each failure
 // in order: its Go namespace, rule and parameter, each preceded by its
 // length so that no two lists encode alike. ok is false when a failure is
-// of a field in a list or map, whose entry holds an index or a key.
+// of a field in a list or map, whose entry holds an index or a key, and
+// for lists too long to cache.
 func appendFailures(b []byte, errs validator.ValidationErrors) (_ []byte, ok bool) {
+	if len(errs) > maxCachedListLen {
+		return b, false
+	}
 	for _, fe := range errs {
 		ns := fe.StructNamespace()
 		if strings.Contains(ns, "[") {

@@ -117,13 +117,24 @@ func (f failure) Tag() string             { return f.tag }
 func (f failure) Param() string           { return f.param }
 
 // TestAppendFailuresKeepsStringsApart checks that failures whose strings
-// run together alike still have different keys.
+// run together alike still have different keys, and that long lists are
+// not cached.
 func TestAppendFailuresKeepsStringsApart(t *testing.T) {
 	lists := []validator.ValidationErrors{
 		{failure{ns: "T.A", tag: "bc"}},
 		{failure{ns: "T.Ab", tag: "c"}},
 		{failure{ns: "T.A", tag: "b", param: "c"}},
 		{failure{ns: "T.A", tag: "b"}, failure{ns: "c"}},
+	}
+	long := make(validator.ValidationErrors, maxCachedListLen+1)
+	for i := range long {
+		long[i] = failure{ns: "T.F" + strconv.Itoa(i), tag: "required"}
+	}
+	if _, ok := appendFailures(nil, long[:maxCachedListLen]); !ok {
+		t.Errorf("a list of %d failures was not cacheable", maxCachedListLen)
+	}
+	if _, ok := appendFailures(nil, long); ok {
+		t.Errorf("a list of %d failures was cacheable", len(long))
 	}
 	seen := map[string]int{}
 	for i, errs := range lists {
