@@ -76,3 +76,20 @@ func ExampleParse() {
 	// 422 /problems/unprocessable-entity
 	// #/email: email must be a valid email address
 }
+
+func ExampleEncodeErrors() {
+	// Encoded once, at start-up or on first use, and sent many times.
+	missingName := problem.EncodeErrors([]problem.FieldError{
+		{Detail: "name is a required field", Pointer: "#/name", Rule: "required"},
+	})
+
+	p := problem.New(status.UnprocessableEntity).
+		WithDetail("").
+		With(problem.ErrorsKey, missingName)
+	body, _ := p.MarshalJSON()
+	fmt.Println(string(body))
+	fmt.Println(p.Errors()[0].Pointer)
+	// Output:
+	// {"type":"about:blank","title":"Unprocessable Entity","status":422,"errors":[{"detail":"name is a required field","pointer":"#/name","rule":"required"}]}
+	// #/name
+}
