@@ -38,9 +38,9 @@ type Validator struct {
 	translators [len(languages)]ut.Translator
 	locations   sync.Map // reflect.Type → map[string]location
 
-	// lists caches whole lists of entries, encoded, entries single
-	// entries, and messages the phrased failures of fields in lists:
-	// phrasing allocates, and depends only on what the keys hold.
+	// The caches: lists holds whole lists of entries, encoded; entries
+	// single entries; messages the phrased failures of fields in lists.
+	// Phrasing allocates, and depends only on what the keys hold.
 	mu       sync.RWMutex
 	lists    map[listKey]*problem.EncodedErrors
 	entries  map[entryKey]problem.FieldError
