@@ -375,3 +375,69 @@ func TestCachedListsStayRight(t *testing.T) {
 		t.Errorf("after RegisterMessages: %+v", got)
 	}
 }
+
+// TestCachedResponsesMatchFreshOnes sends every combination of failing
+// fields, in three languages, to one Validator that has seen them all
+// before, and to a fresh Validator (one per combination and language,
+// since a Validator's caches hold every language): the bodies must be the
+// same bytes, whatever the caches hold.
+func TestCachedResponsesMatchFreshOnes(t *testing.T) {
+	type form struct {
+		audit
+		Name    string  `json:"name" validate:"required"`
+		Email   string  `json:"email" validate:"required,email"`
+		Age     int     `json:"age" validate:"gte=0"`
+		Confirm string  `json:"confirm" validate:"eqfield=Name"`
+		Billing address `json:"billing"`
+	}
+	fields := []struct{ valid, invalid string }{
+		{`"reason":"r"`, `"reason":""`},
+		{`"name":"Ann"`, `"name":""`},
+		{`"email":"a@b.co"`, `"email":"x"`},
+		{`"age":1`, `"age":-1`},
+		{`"confirm":"Ann"`, `"confirm":"Bob"`},
+		{`"billing":{"street":"s"}`, `"billing":{}`},
+	}
+	server := func(v *middleware.Validator) *echo.Echo {
+		e, _ := newEcho(middleware.Config{})
+		e.Validator = v
+		e.POST("/forms", bindAndValidate[form])
+		return e
+	}
+	send := func(e *echo.Echo, body, lang string) string {
+		r := jsonRequest("POST", "/forms", body)
+		r.Header.Set("Accept-Language", lang)
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, r)
+		return w.Header().Get("Content-Language") + " " + w.Body.String()
+	}
+	langs := []string{"en", "fr", "ja"}
+	warm := server(middleware.NewValidator())
+	bodies := make([]string, 1<<len(fields))
+	for combo := range bodies {
+		members := make([]string, len(fields))
+		for i, f := range fields {
+			members[i] = f.valid
+			if combo&(1<<i) != 0 {
+				members[i] = f.invalid
+			}
+		}
+		bodies[combo] = "{" + strings.Join(members, ",") + "}"
+		for _, lang := range langs {
+			send(warm, bodies[combo], lang)
+		}
+	}
+	for combo, body := range bodies {
+		for _, lang := range langs {
+			want := send(server(middleware.NewValidator()), body, lang)
+			if combo > 0 && !strings.Contains(want, `"errors":[`) {
+				t.Fatalf("%s in %s: no errors in %s", body, lang, want)
+			}
+			for i := range 2 {
+				if got := send(warm, body, lang); got != want {
+					t.Errorf("%s in %s, warm response %d:\n got %s\nwant %s", body, lang, i+1, got, want)
+				}
+			}
+		}
+	}
+}
