@@ -299,24 +299,29 @@ type listKey struct {
 
 // appendFailures appends to b what an entry depends on, for each failure
 // in order: its Go namespace, rule and parameter, each preceded by its
-// length so that no two lists encode alike. ok is false when a failure is
-// of a field in a list or map, whose entry holds an index or a key, and
-// for lists too long to cache.
+// length so that no two lists encode alike. ok is false when an entry is
+// not cacheable (see isCacheable), and for lists too long to cache.
 func appendFailures(b []byte, errs validator.ValidationErrors) (_ []byte, ok bool) {
 	if len(errs) > maxCachedListLen {
 		return b, false
 	}
 	for _, fe := range errs {
-		ns := fe.StructNamespace()
-		if strings.Contains(ns, "[") {
+		if !isCacheable(fe) {
 			return b, false
 		}
-		for _, s := range [...]string{ns, fe.Tag(), fe.Param()} {
+		for _, s := range [...]string{fe.StructNamespace(), fe.Tag(), fe.Param()} {
 			b = binary.AppendUvarint(b, uint64(len(s)))
 			b = append(b, s...)
 		}
 	}
 	return b, true
+}
+
+// isCacheable reports whether fe's entry depends only on its type, field,
+// rule and parameter: the entry of a field in a list or map holds an
+// index or a key, which the client chose.
+func isCacheable(fe validator.FieldError) bool {
+	return !strings.Contains(fe.StructNamespace(), "[")
 }
 
 // validationEntries builds the "errors" extension: one entry per failed
@@ -341,7 +346,7 @@ func validationEntries(o *outcome, lang *language) []problem.FieldError {
 	)
 	for i, fe := range o.validation {
 		var key entryKey
-		cacheable := v != nil && !strings.Contains(fe.StructNamespace(), "[")
+		cacheable := v != nil && isCacheable(fe)
 		if cacheable {
 			key = entryKey{lang.index(), o.rootType, fe.StructNamespace(), fe.Tag(), fe.Param()}
 			if e, ok := v.cachedEntry(key); ok {
