@@ -340,6 +340,13 @@ func TestEncodedErrorsEncodeAsTheList(t *testing.T) {
 	base := problem.New(status.UnprocessableEntity).WithType("/problems/unprocessable-entity")
 	for name, list := range lists {
 		t.Run(name, func(t *testing.T) {
+			must := func(b []byte, err error) []byte {
+				t.Helper()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			}
 			enc := problem.EncodeErrors(list)
 			for _, ext := range []map[string]any{
 				{},
@@ -350,33 +357,16 @@ func TestEncodedErrorsEncodeAsTheList(t *testing.T) {
 				for k, v := range ext {
 					want, got = want.With(k, v), got.With(k, v)
 				}
-				wantJSON, err := want.AppendJSON(nil)
-				if err != nil {
-					t.Fatal(err)
+				wantJSON := must(want.AppendJSON(nil))
+				for encoder, gotJSON := range map[string][]byte{
+					"AppendJSON":          must(got.AppendJSON(nil)),
+					"Template.AppendJSON": must(base.Template().AppendJSON(nil, "", "/p", got.Extensions)),
+				} {
+					if !bytes.Equal(gotJSON, wantJSON) {
+						t.Errorf("%s:\n got %s\nwant %s", encoder, gotJSON, wantJSON)
+					}
 				}
-				gotJSON, err := got.AppendJSON(nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(gotJSON, wantJSON) {
-					t.Errorf("AppendJSON:\n got %s\nwant %s", gotJSON, wantJSON)
-				}
-				tmplJSON, err := base.Template().AppendJSON(nil, "", "/p", got.Extensions)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(tmplJSON, wantJSON) {
-					t.Errorf("Template.AppendJSON:\n got %s\nwant %s", tmplJSON, wantJSON)
-				}
-				wantXML, err := want.AppendXML(nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				gotXML, err := got.AppendXML(nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(gotXML, wantXML) {
+				if wantXML, gotXML := must(want.AppendXML(nil)), must(got.AppendXML(nil)); !bytes.Equal(gotXML, wantXML) {
 					t.Errorf("AppendXML:\n got %s\nwant %s", gotXML, wantXML)
 				}
 			}
