@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/go-playground/validator/v10"
@@ -376,20 +377,20 @@ func TestCachedListsStayRight(t *testing.T) {
 	}
 }
 
-// TestCachedResponsesMatchFreshOnes sends every combination of failing
-// fields, in three languages, to one Validator that has seen them all
-// before, and to a fresh Validator (one per combination and language,
-// since a Validator's caches hold every language): the bodies must be the
-// same bytes, whatever the caches hold.
-func TestCachedResponsesMatchFreshOnes(t *testing.T) {
-	type form struct {
-		audit
-		Name    string  `json:"name" validate:"required"`
-		Email   string  `json:"email" validate:"required,email"`
-		Age     int     `json:"age" validate:"gte=0"`
-		Confirm string  `json:"confirm" validate:"eqfield=Name"`
-		Billing address `json:"billing"`
-	}
+// cacheForm fails in any combination of six fields: an embedded struct's,
+// plain ones, a cross-field rule and a nested struct's.
+type cacheForm struct {
+	audit
+	Name    string  `json:"name" validate:"required"`
+	Email   string  `json:"email" validate:"required,email"`
+	Age     int     `json:"age" validate:"gte=0"`
+	Confirm string  `json:"confirm" validate:"eqfield=Name"`
+	Billing address `json:"billing"`
+}
+
+// cacheFormBodies returns a body for each combination of failing fields
+// of cacheForm; bit i of the index fails field i.
+func cacheFormBodies() []string {
 	fields := []struct{ valid, invalid string }{
 		{`"reason":"r"`, `"reason":""`},
 		{`"name":"Ann"`, `"name":""`},
@@ -398,21 +399,6 @@ func TestCachedResponsesMatchFreshOnes(t *testing.T) {
 		{`"confirm":"Ann"`, `"confirm":"Bob"`},
 		{`"billing":{"street":"s"}`, `"billing":{}`},
 	}
-	server := func(v *middleware.Validator) *echo.Echo {
-		e, _ := newEcho(middleware.Config{})
-		e.Validator = v
-		e.POST("/forms", bindAndValidate[form])
-		return e
-	}
-	send := func(e *echo.Echo, body, lang string) string {
-		r := jsonRequest("POST", "/forms", body)
-		r.Header.Set("Accept-Language", lang)
-		w := httptest.NewRecorder()
-		e.ServeHTTP(w, r)
-		return w.Header().Get("Content-Language") + " " + w.Body.String()
-	}
-	langs := []string{"en", "fr", "ja"}
-	warm := server(middleware.NewValidator())
 	bodies := make([]string, 1<<len(fields))
 	for combo := range bodies {
 		members := make([]string, len(fields))
@@ -423,21 +409,89 @@ func TestCachedResponsesMatchFreshOnes(t *testing.T) {
 			}
 		}
 		bodies[combo] = "{" + strings.Join(members, ",") + "}"
+	}
+	return bodies
+}
+
+// cacheFormServer validates cacheForm bodies with v.
+func cacheFormServer(v *middleware.Validator) *echo.Echo {
+	e, _ := newEcho(middleware.Config{})
+	e.Validator = v
+	e.POST("/forms", bindAndValidate[cacheForm])
+	return e
+}
+
+// sendForm returns the Content-Language and body of the answer to body.
+func sendForm(e *echo.Echo, body, lang string) string {
+	r := jsonRequest("POST", "/forms", body)
+	r.Header.Set("Accept-Language", lang)
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, r)
+	return w.Header().Get("Content-Language") + " " + w.Body.String()
+}
+
+// freshAnswer is the answer of a Validator that has seen nothing before:
+// one per body and language, since a Validator's caches hold every
+// language.
+func freshAnswer(t *testing.T, body, lang string) string {
+	t.Helper()
+	want := sendForm(cacheFormServer(middleware.NewValidator()), body, lang)
+	if body != cacheFormBodies()[0] && !strings.Contains(want, `"errors":[`) {
+		t.Fatalf("%s in %s: no errors in %s", body, lang, want)
+	}
+	return want
+}
+
+// TestCachedResponsesMatchFreshOnes sends every combination of failing
+// fields, in three languages, to one Validator that has seen them all
+// before, and to fresh ones: the bodies must be the same bytes, whatever
+// the caches hold.
+func TestCachedResponsesMatchFreshOnes(t *testing.T) {
+	langs := []string{"en", "fr", "ja"}
+	bodies := cacheFormBodies()
+	warm := cacheFormServer(middleware.NewValidator())
+	for _, body := range bodies {
 		for _, lang := range langs {
-			send(warm, bodies[combo], lang)
+			sendForm(warm, body, lang)
 		}
 	}
-	for combo, body := range bodies {
+	for _, body := range bodies {
 		for _, lang := range langs {
-			want := send(server(middleware.NewValidator()), body, lang)
-			if combo > 0 && !strings.Contains(want, `"errors":[`) {
-				t.Fatalf("%s in %s: no errors in %s", body, lang, want)
-			}
+			want := freshAnswer(t, body, lang)
 			for i := range 2 {
-				if got := send(warm, body, lang); got != want {
+				if got := sendForm(warm, body, lang); got != want {
 					t.Errorf("%s in %s, warm response %d:\n got %s\nwant %s", body, lang, i+1, got, want)
 				}
 			}
 		}
 	}
+}
+
+// TestCachesAreSafeForConcurrentUse has goroutines fill and read one
+// Validator's caches at once, each in its own order; run with -race. Every
+// answer must still be a fresh Validator's.
+func TestCachesAreSafeForConcurrentUse(t *testing.T) {
+	langs := []string{"en", "fr"}
+	bodies := cacheFormBodies()[:16]
+	want := map[[2]string]string{}
+	for _, body := range bodies {
+		for _, lang := range langs {
+			want[[2]string{body, lang}] = freshAnswer(t, body, lang)
+		}
+	}
+	shared := cacheFormServer(middleware.NewValidator())
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 3 * len(bodies) * len(langs) {
+				k := (i*(2*g+1) + g) % (len(bodies) * len(langs)) // each goroutine its own order
+				body, lang := bodies[k/len(langs)], langs[k%len(langs)]
+				if got := sendForm(shared, body, lang); got != want[[2]string{body, lang}] {
+					t.Errorf("%s in %s:\n got %s\nwant %s", body, lang, got, want[[2]string{body, lang}])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
