@@ -282,13 +282,19 @@ func validationErrors(o *outcome, lang *language) any {
 func (v *Validator) storeList(key listKey, list *problem.EncodedErrors) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if len(v.lists) >= maxCachedLists {
+	putBounded(&v.lists, key, list, maxCachedLists)
+}
+
+// putBounded stores val under key in *cache, which it makes on first use,
+// unless the cache holds bound values already. The caller holds v.mu.
+func putBounded[K comparable, V any](cache *map[K]V, key K, val V, bound int) {
+	if len(*cache) >= bound {
 		return
 	}
-	if v.lists == nil {
-		v.lists = make(map[listKey]*problem.EncodedErrors)
+	if *cache == nil {
+		*cache = make(map[K]V)
 	}
-	v.lists[key] = list
+	(*cache)[key] = val
 }
 
 type listKey struct {
@@ -439,13 +445,7 @@ func (v *Validator) storeEntry(key entryKey, e *problem.FieldError) {
 	c.Pointer = strings.Clone(c.Pointer)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if len(v.entries) >= maxCachedEntries {
-		return
-	}
-	if v.entries == nil {
-		v.entries = make(map[entryKey]problem.FieldError)
-	}
-	v.entries[key] = c
+	putBounded(&v.entries, key, c, maxCachedEntries)
 }
 
 // crossFieldRules name other fields in their parameter, by their Go names:
@@ -635,12 +635,7 @@ func message(v *Validator, fe validator.FieldError, lang *language, param string
 	}
 	if !strings.Contains(key.field, "[") { // a map key or index: the client's, unbounded
 		v.mu.Lock()
-		if len(v.messages) < maxCachedMessages {
-			if v.messages == nil {
-				v.messages = make(map[messageKey]string)
-			}
-			v.messages[key] = msg
-		}
+		putBounded(&v.messages, key, msg, maxCachedMessages)
 		v.mu.Unlock()
 	}
 	return msg
