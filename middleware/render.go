@@ -1,9 +1,8 @@
 package middleware
 
 import (
-	"maps"
 	"net/http"
-	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/labstack/echo/v4"
@@ -49,11 +48,8 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 	if inst == "" {
 		inst = instance(req)
 	}
-	ext := h.extensions(c, err, o, lang)
-	var pooled map[string]any // returned to extensionsPool at the end
-	if ext != nil && !sameMap(ext, o.extensions) {
-		pooled = ext
-	}
+	var stack [8]problem.Member
+	members := h.members(stack[:0], c, err, o, lang)
 
 	mediaType := problem.Negotiate(first(req.Header, "Accept"))
 	bufp := bufferPool.Get().(*[]byte)
@@ -71,10 +67,14 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 		case detail == o.code.Description():
 			detail = "" // the template's own
 		}
-		body, encErr = t.AppendJSON((*bufp)[:0], detail, inst, ext)
+		body, encErr = t.AppendJSONMembers((*bufp)[:0], detail, inst, members...)
 	} else {
-		p, built = h.problemFor(o, lang, inst, ext), true
+		ext := extensionsPool.Get().(map[string]any)
+		p, built = h.problemFor(o, lang, inst, fill(ext, members)), true
 		body, encErr = encode((*bufp)[:0], &p, mediaType)
+		clear(ext)
+		extensionsPool.Put(ext)
+		p.Extensions = nil // pooled: not for OnError
 	}
 	if encErr != nil {
 		// An extension that cannot be encoded (a channel, a NaN, a cycle)
@@ -83,6 +83,7 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 		o.code = status.InternalServerError
 		body, mediaType = fallbackFor(mediaType)
 		p, built = fallbackProblem, true
+		members = nil
 		lang = &languages[0] // the fallback is in English
 	}
 
@@ -129,23 +130,20 @@ func (h *handler) send(c echo.Context, err error, o *outcome) *problem.Problem {
 		bufferPool.Put(bufp)
 	}
 
-	var out *problem.Problem
-	if h.cfg.OnError != nil {
-		if !built {
-			p = h.problemFor(o, lang, inst, ext)
-		}
-		copied := p // the hook gets its own copy, map and entries included
-		copied.Extensions = maps.Clone(p.Extensions)
-		if list, ok := copied.Extensions[problem.ErrorsKey].(*problem.EncodedErrors); ok {
-			copied.Extensions[problem.ErrorsKey] = list.Errors()
-		}
-		out = &copied
+	if h.cfg.OnError == nil {
+		return nil
 	}
-	if pooled != nil {
-		clear(pooled)
-		extensionsPool.Put(pooled)
+	if !built {
+		p = h.problemFor(o, lang, inst, nil)
 	}
-	return out
+	out := p // the hook gets its own copy, map and entries included
+	if len(members) > 0 {
+		out.Extensions = fill(make(map[string]any, len(members)), members)
+		if list, ok := out.Extensions[problem.ErrorsKey].(*problem.EncodedErrors); ok {
+			out.Extensions[problem.ErrorsKey] = list.Errors()
+		}
+	}
+	return &out
 }
 
 // problemFor is the problem of o in lang, with its instance and
@@ -179,54 +177,44 @@ func encode(b []byte, p *problem.Problem, mediaType string) ([]byte, error) {
 	return p.AppendJSON(b)
 }
 
-// extensionsPool holds the maps extensions builds; send returns them once
-// the body is written.
-var extensionsPool = sync.Pool{New: func() any { return make(map[string]any, 4) }}
+// extensionsPool holds the maps of problems that are not encoded from a
+// template; send returns them once the body is written.
+var extensionsPool = sync.Pool{New: func() any { return make(map[string]any, 8) }}
 
-// extensions collects the members the middleware adds beside the
-// problem's own, in a map from extensionsPool when it adds any, and
-// otherwise returns the problem's own map (or nil), untouched.
-func (h *handler) extensions(c echo.Context, err error, o *outcome, lang *language) map[string]any {
-	requestID := requestID(c)
-	traceID := traceID(c.Request())
-	var fieldErrors any // []problem.FieldError or *problem.EncodedErrors
+// members appends to buf the problem's extension members: those the
+// middleware adds, in name order, and the problem's own, which win.
+func (h *handler) members(buf []problem.Member, c echo.Context, err error, o *outcome, lang *language) []problem.Member {
+	if h.cfg.ExposeInternalErrors {
+		buf = append(buf, problem.Member{Name: "debug", Value: debugInfo(err, o)})
+	}
 	switch {
 	case o.validation != nil:
-		fieldErrors = validationErrors(o, lang)
+		buf = append(buf, problem.Member{Name: problem.ErrorsKey, Value: validationErrors(o, lang)})
 	case o.binding != nil:
-		fieldErrors = []problem.FieldError{{Detail: o.detail, Parameter: bounded(o.binding.Field)}}
+		buf = append(buf, problem.Member{Name: problem.ErrorsKey, Value: []problem.FieldError{{Detail: o.detail, Parameter: bounded(o.binding.Field)}}})
 	}
-	n := len(o.extensions)
-	for _, present := range [...]bool{requestID != "", traceID != "", fieldErrors != nil, h.cfg.ExposeInternalErrors} {
-		if present {
-			n++
-		}
+	if id := requestID(c); id != "" {
+		buf = append(buf, problem.Member{Name: "request_id", Value: id})
 	}
-	if n == len(o.extensions) {
-		return o.extensions // nil, or the problem's own map, unmodified
-	}
-	ext := extensionsPool.Get().(map[string]any)
-	if requestID != "" {
-		ext["request_id"] = requestID
-	}
-	if traceID != "" {
-		ext["trace_id"] = traceID
-	}
-	if fieldErrors != nil {
-		ext[problem.ErrorsKey] = fieldErrors
-	}
-	if h.cfg.ExposeInternalErrors {
-		ext["debug"] = debugInfo(err, o)
+	if id := traceID(c.Request()); id != "" {
+		buf = append(buf, problem.Member{Name: "trace_id", Value: id})
 	}
 	for k, v := range o.extensions {
-		ext[k] = v // the problem's own members win
+		if i := slices.IndexFunc(buf, func(m problem.Member) bool { return m.Name == k }); i >= 0 {
+			buf[i].Value = v
+		} else {
+			buf = append(buf, problem.Member{Name: k, Value: v})
+		}
 	}
-	return ext
+	return buf
 }
 
-// sameMap reports whether a and b are the same map, not merely equal.
-func sameMap(a, b map[string]any) bool {
-	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+// fill adds members to ext and returns it.
+func fill(ext map[string]any, members []problem.Member) map[string]any {
+	for _, m := range members {
+		ext[m.Name] = m.Value
+	}
+	return ext
 }
 
 // debugInfo is the "debug" extension of ExposeInternalErrors.

@@ -65,6 +65,56 @@ func TestBodiesMatchTheProblemEncoder(t *testing.T) {
 	}
 }
 
+// TestProblemMembersMergeWithTheMiddlewares checks a problem's own
+// extension members beside those the middleware adds: all are sent in
+// name order, and the problem's own win a name both give, whether the
+// body comes from a template or is encoded whole.
+func TestProblemMembersMergeWithTheMiddlewares(t *testing.T) {
+	own := problem.New(status.PaymentRequired).
+		With("zeta", true).
+		With("balance", 30).
+		With("request_id", "the-problem's")
+	e, _ := newEcho(middleware.Config{TypeBase: "/problems/"})
+	e.GET("/pay", func(c echo.Context) error {
+		if c.QueryParam("typed") != "" {
+			return own.WithType("/problems/out-of-credit") // no template serves it
+		}
+		return own
+	})
+	for _, query := range []string{"", "?typed=1"} {
+		r := httptest.NewRequest("GET", "/pay"+query, nil)
+		r.Header.Set("X-Request-ID", "req-1")
+		r.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, r)
+		var p problem.Problem
+		if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+			t.Fatalf("%q: %v", query, err)
+		}
+		again, err := p.AppendJSON(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(w.Body.Bytes(), again) {
+			t.Errorf("%q: members out of order:\nmiddleware %s\nproblem    %s", query, w.Body, again)
+		}
+		want := map[string]any{
+			"zeta":       true,
+			"balance":    json.Number("30"),
+			"request_id": "the-problem's",
+			"trace_id":   "4bf92f3577b34da6a3ce929d0e0e4736",
+		}
+		if len(p.Extensions) != len(want) {
+			t.Errorf("%q: extensions %v, want %v", query, p.Extensions, want)
+		}
+		for k, v := range want {
+			if p.Extensions[k] != v {
+				t.Errorf("%q: %s = %#v, want %#v", query, k, p.Extensions[k], v)
+			}
+		}
+	}
+}
+
 func TestConfigPanicsOnInvalidRules(t *testing.T) {
 	for name, rule := range map[string]middleware.Rule{
 		"undocumented code": middleware.Is(errors.New("x"), status.Code(418)),

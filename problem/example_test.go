@@ -93,3 +93,24 @@ func ExampleEncodeErrors() {
 	// {"type":"about:blank","title":"Unprocessable Entity","status":422,"errors":[{"detail":"name is a required field","pointer":"#/name","rule":"required"}]}
 	// #/name
 }
+
+func ExampleTemplate_AppendJSONMembers() {
+	// The members every 429 shares, encoded once.
+	tooMany := problem.New(status.TooManyRequests).
+		WithType("/problems/too-many-requests").
+		WithDetail("Slow down.").
+		Template()
+
+	// Each response adds its own, without building a map.
+	var buf []byte
+	buf, err := tooMany.AppendJSONMembers(buf[:0], "", "/patients",
+		problem.Member{Name: "request_id", Value: "r-7"},
+		problem.Member{Name: "limit", Value: 100},
+	)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(string(buf))
+	// Output:
+	// {"type":"/problems/too-many-requests","title":"Too Many Requests","status":429,"detail":"Slow down.","instance":"/patients","limit":100,"request_id":"r-7"}
+}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -25,11 +27,12 @@ func (p *Problem) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	b = appendHead(b, p.Type, p.Title, p.Status)
 	b = appendDetail(b, p.Detail)
-	b, err := appendTail(b, p.Instance, p.Extensions)
+	b = appendInstance(b, p.Instance)
+	b, err := appendExtensions(b, p.Extensions)
 	if err != nil {
 		return b[:start], err
 	}
-	return b, nil
+	return append(b, '}'), nil
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -60,17 +63,51 @@ func (p *Problem) Template() *Template {
 // same as (*Problem).AppendJSON's for that problem.
 func (t *Template) AppendJSON(b []byte, detail, instance string, extensions map[string]any) ([]byte, error) {
 	start := len(b)
+	b = t.appendStandard(b, detail, instance)
+	b, err := appendExtensions(b, extensions)
+	if err != nil {
+		return b[:start], err
+	}
+	return append(b, '}'), nil
+}
+
+// A Member is one extension member: a name and its value, as a key and
+// value of Problem.Extensions.
+type Member struct {
+	Name  string
+	Value any
+}
+
+// AppendJSONMembers is AppendJSON with the extension members given as a
+// list instead of a map, which spares a server building a map for each
+// response. The bytes are those AppendJSON produces for the map of the
+// same members: they follow in name order, and standard members' names
+// are skipped. A name given twice is an error, as is a value that cannot
+// be encoded; b is then returned unextended.
+func (t *Template) AppendJSONMembers(b []byte, detail, instance string, members ...Member) ([]byte, error) {
+	start := len(b)
+	b = t.appendStandard(b, detail, instance)
+	if !slices.IsSortedFunc(members, compareNames) {
+		var small [8]Member
+		members = append(small[:0], members...) // the caller's list stays as it is
+		slices.SortFunc(members, compareNames)
+	}
+	b, err := appendMembers(b, members)
+	if err != nil {
+		return b[:start], err
+	}
+	return append(b, '}'), nil
+}
+
+// appendStandard appends the standard members, leaving the object open.
+func (t *Template) appendStandard(b []byte, detail, instance string) []byte {
 	b = append(b, t.head...)
 	if detail == "" {
 		b = append(b, t.detail...)
 	} else {
 		b = appendDetail(b, detail)
 	}
-	b, err := appendTail(b, instance, extensions)
-	if err != nil {
-		return b[:start], err
-	}
-	return b, nil
+	return appendInstance(b, instance)
 }
 
 // appendHead opens the object with the members every problem of one type
@@ -122,36 +159,45 @@ var plainURIJSON = func() (t [256]bool) {
 	return t
 }()
 
-// appendTail adds the occurrence's members and closes the object.
-func appendTail(b []byte, instance string, extensions map[string]any) ([]byte, error) {
-	if instance != "" {
-		b = append(b, `,"instance":`...)
-		b = appendURIReference(b, instance)
+func appendInstance(b []byte, instance string) []byte {
+	if instance == "" {
+		return b
 	}
-	if len(extensions) > 0 {
-		var err error
-		if b, err = appendExtensions(b, extensions); err != nil {
-			return b, err
-		}
-	}
-	return append(b, '}'), nil
+	b = append(b, `,"instance":`...)
+	return appendURIReference(b, instance)
 }
 
+// appendExtensions appends a map's members in name order.
 func appendExtensions(b []byte, ext map[string]any) ([]byte, error) {
-	var small [8]string
-	keys := small[:0]
-	for k := range ext {
-		if !isStandard(k) {
-			keys = append(keys, k)
-		}
+	if len(ext) == 0 {
+		return b, nil
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	var small [8]Member
+	members := small[:0]
+	for k, v := range ext {
+		members = append(members, Member{k, v})
+	}
+	slices.SortFunc(members, compareNames)
+	return appendMembers(b, members)
+}
+
+func compareNames(a, b Member) int { return strings.Compare(a.Name, b.Name) }
+
+// appendMembers appends members, sorted by name, leaving out standard
+// names.
+func appendMembers(b []byte, members []Member) ([]byte, error) {
+	for i, m := range members {
+		if i > 0 && m.Name == members[i-1].Name {
+			return b, fmt.Errorf("problem: extension member %q given twice", m.Name)
+		}
+		if isStandard(m.Name) {
+			continue
+		}
 		b = append(b, ',')
-		b = appendString(b, k)
+		b = appendString(b, m.Name)
 		b = append(b, ':')
 		var err error
-		if b, err = appendValue(b, ext[k]); err != nil {
+		if b, err = appendValue(b, m.Value); err != nil {
 			return b, err
 		}
 	}

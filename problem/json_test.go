@@ -3,8 +3,10 @@ package problem_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -316,10 +318,63 @@ func TestTemplateMatchesAppendJSON(t *testing.T) {
 			if string(got) != "x"+string(want) {
 				t.Errorf("template gives %s\nAppendJSON gives %s", got[1:], want)
 			}
+			// The same members as a list, in map order and reversed.
+			var members []problem.Member
+			for k, v := range o.ext {
+				members = append(members, problem.Member{Name: k, Value: v})
+			}
+			for range 2 {
+				given := slices.Clone(members)
+				got, err := tmpl.AppendJSONMembers([]byte("x"), o.detail, o.instance, members...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(got) != "x"+string(want) {
+					t.Errorf("members %v give %s\nAppendJSON gives %s", members, got[1:], want)
+				}
+				if !reflect.DeepEqual(members, given) {
+					t.Errorf("AppendJSONMembers reordered its argument: %v, given %v", members, given)
+				}
+				slices.Reverse(members)
+			}
 		}
 	}
 	if _, err := problem.New(status.BadRequest).Template().AppendJSON(nil, "", "", map[string]any{"c": make(chan int)}); err == nil {
 		t.Error("an unencodable extension encoded")
+	}
+}
+
+// TestAppendJSONMembers covers what a list allows and a map does not: a
+// name given twice, and more members than the sort's stack array holds.
+func TestAppendJSONMembers(t *testing.T) {
+	tmpl := problem.New(status.Conflict).Template()
+	for _, members := range [][]problem.Member{
+		{{"a", 1}, {"a", 2}},
+		{{"b", 1}, {"a", 2}, {"b", 3}},
+		{{"status", 1}, {"status", 2}},
+		{{"a", 1}, {"c", make(chan int)}},
+	} {
+		if got, err := tmpl.AppendJSONMembers([]byte("x"), "", "", members...); err == nil || string(got) != "x" {
+			t.Errorf("members %v gave %q, %v; want b unextended and an error", members, got, err)
+		}
+	}
+
+	ext := map[string]any{}
+	var members []problem.Member
+	for i := range 20 {
+		name := fmt.Sprintf("m%02d", (i*7)%20) // out of order
+		ext[name] = i
+		members = append(members, problem.Member{Name: name, Value: i})
+	}
+	p := problem.New(status.Conflict)
+	p.Extensions = ext
+	want, err := p.AppendJSON(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tmpl.AppendJSONMembers(nil, "", "", members...)
+	if err != nil || string(got) != string(want) {
+		t.Errorf("20 members give %s, %v\nAppendJSON gives %s", got, err, want)
 	}
 }
 
