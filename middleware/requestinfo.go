@@ -99,16 +99,21 @@ func ValidRequestID(id string) bool {
 		return false
 	}
 	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("-_.:+/=@~", c) >= 0:
-		default:
+		if !requestIDByte[id[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// requestIDByte marks the bytes ValidRequestID allows: one load per byte,
+// as every error response of a service with request ids checks one.
+var requestIDByte = func() (t [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:+/=@~") {
+		t[c] = true
+	}
+	return t
+}()
 
 // traceID returns the trace id of a valid W3C traceparent header
 // ("00-<32 hex>-<16 hex>-<2 hex>"), or "" for a missing or malformed one.

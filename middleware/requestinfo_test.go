@@ -61,6 +61,14 @@ func TestValidRequestID(t *testing.T) {
 			t.Errorf("ValidRequestID(%q) = %v", id, got)
 		}
 	}
+	// Every byte, against the documented set.
+	for c := range 256 {
+		b := byte(c)
+		want := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("-_.:+/=@~", b) >= 0
+		if got := ValidRequestID("id" + string([]byte{b})); got != want {
+			t.Errorf("ValidRequestID with byte %#x = %v", b, got)
+		}
+	}
 }
 
 func TestTraceID(t *testing.T) {
