@@ -50,6 +50,7 @@ const (
 	panicPath      = "/debug/panic"
 	typeBase       = "/problems/"
 	conflictDetail = "A patient with this email already exists."
+	requestID      = "7f3c9a1e-2b4d-4c8e-9f10-a1b2c3d4e5f6"
 )
 
 // invalidPatient fails three fields: name (required / minLength),
@@ -207,6 +208,15 @@ var scenarios = []scenario{
 		discardLogs(tb)
 		e := newEcho(mountLibrary(libraryConfig()))
 		return e, newRequest(http.MethodGet, unknownPath, nil), wantProblem(status.NotFound, "", unknownPath, nil)
+	}},
+	{"NotFound/LibraryRequestID", func(tb testing.TB) (http.Handler, *request, func(*recorder) error) {
+		// As behind a proxy or Echo's RequestID middleware: every error
+		// response of such a service carries a request_id member.
+		discardLogs(tb)
+		e := newEcho(mountLibrary(libraryConfig()))
+		r := newRequest(http.MethodGet, unknownPath, nil)
+		r.req.Header.Set(echo.HeaderXRequestID, requestID)
+		return e, r, wantRequestID(wantProblem(status.NotFound, "", unknownPath, nil))
 	}},
 	{"NotFound/LibraryJSONLog", func(tb testing.TB) (http.Handler, *request, func(*recorder) error) {
 		cfg := libraryConfig()
@@ -528,6 +538,22 @@ func wantProblem(code status.Code, detail, instance string, pointers []string) f
 			if got.Errors[i].Pointer != p || got.Errors[i].Detail == "" {
 				return fmt.Errorf("errors[%d] of %s: want pointer %q and a detail", i, w.body, p)
 			}
+		}
+		return nil
+	}
+}
+
+// wantRequestID checks a problem that must also carry the request's id.
+func wantRequestID(check func(*recorder) error) func(*recorder) error {
+	return func(w *recorder) error {
+		if err := check(w); err != nil {
+			return err
+		}
+		var got struct {
+			RequestID string `json:"request_id"`
+		}
+		if err := json.Unmarshal(w.body, &got); err != nil || got.RequestID != requestID {
+			return fmt.Errorf("body %s: want request_id %q", w.body, requestID)
 		}
 		return nil
 	}
