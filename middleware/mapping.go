@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -290,9 +291,23 @@ func walk(err error, visit func(error) bool) bool {
 	return false
 }
 
+// plainTypes are the types of errors.New's errors and of fmt.Errorf's
+// with one %w, most of any chain. Their only methods are Error and Unwrap,
+// so visit need not ask which of the table's interfaces they implement.
+var plainTypes = [...]reflect.Type{
+	reflect.TypeOf(errors.New("")),
+	reflect.TypeOf(fmt.Errorf("%w", errors.New(""))),
+}
+
 func (f *found) visit(e error) {
+	t := reflect.TypeOf(e)
+	plain := t == plainTypes[0] || t == plainTypes[1]
+
 	// One step of errors.Is, for the rules' sentinels and the table's.
-	matcher, _ := e.(interface{ Is(error) bool })
+	var matcher interface{ Is(error) bool }
+	if !plain {
+		matcher, _ = e.(interface{ Is(error) bool })
+	}
 
 	// Rules keep their order: the first rule that matches any error of
 	// the chain wins, so only rules earlier than the best so far are tried
@@ -313,6 +328,28 @@ func (f *found) visit(e error) {
 			break
 		}
 	}
+	if !plain {
+		f.classify(e)
+	}
+	if f.decided() {
+		return // the sentinels below could not change the outcome
+	}
+	is := func(target error) bool { return e == target || matcher != nil && matcher.Is(target) }
+	switch {
+	case is(context.DeadlineExceeded):
+		f.deadline = true
+	case is(context.Canceled):
+		f.canceled = true
+	case is(io.ErrUnexpectedEOF):
+		f.unexpectedEOF = true
+	case is(gzip.ErrHeader), is(gzip.ErrChecksum):
+		f.badGzip = true
+	}
+}
+
+// classify records what e is among the table's error types and
+// interfaces.
+func (f *found) classify(e error) {
 	switch e := e.(type) {
 	case *panicError:
 		if f.panic == nil {
@@ -362,20 +399,6 @@ func (f *found) visit(e error) {
 	}
 	if f.retryAfter == nil {
 		f.retryAfter, _ = e.(RetryAfterer)
-	}
-	if f.decided() {
-		return // the sentinels below could not change the outcome
-	}
-	is := func(target error) bool { return e == target || matcher != nil && matcher.Is(target) }
-	switch {
-	case is(context.DeadlineExceeded):
-		f.deadline = true
-	case is(context.Canceled):
-		f.canceled = true
-	case is(io.ErrUnexpectedEOF):
-		f.unexpectedEOF = true
-	case is(gzip.ErrHeader), is(gzip.ErrChecksum):
-		f.badGzip = true
 	}
 }
 

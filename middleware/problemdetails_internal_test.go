@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
@@ -68,5 +69,47 @@ func TestResolveOrderWithSentinels(t *testing.T) {
 	h.resolve(nil, echo.ErrBadRequest.WithInternal(io.ErrUnexpectedEOF), &o)
 	if o.detail != "The request body ended before the document was complete." {
 		t.Errorf("bind error detail %q", o.detail)
+	}
+}
+
+// TestPlainTypesImplementNothing pins what visit assumes of plainTypes:
+// they are the types of errors.New and fmt.Errorf with one %w, and
+// implement none of the interfaces visit then skips asking about.
+func TestPlainTypesImplementNothing(t *testing.T) {
+	want := []error{errors.New("x"), fmt.Errorf("x: %w", io.EOF)}
+	for i, e := range want {
+		if reflect.TypeOf(e) != plainTypes[i] {
+			t.Errorf("plainTypes[%d] is %v, not the type of %T", i, plainTypes[i], e)
+		}
+	}
+	for _, typ := range plainTypes {
+		for _, iface := range []reflect.Type{
+			reflect.TypeFor[interface{ Is(error) bool }](),
+			reflect.TypeFor[StatusCoder](),
+			reflect.TypeFor[RetryAfterer](),
+		} {
+			if typ.Implements(iface) {
+				t.Errorf("%v implements %v: visit must not skip asking", typ, iface)
+			}
+		}
+	}
+	// And the fast path changes no outcome: a rule's target and the
+	// table's sentinels are still found through plain wrappers.
+	h := newHandler(Config{Rules: []Rule{Is(io.ErrClosedPipe, status.Gone)}})
+	for err, code := range map[error]status.Code{
+		fmt.Errorf("a: %w", fmt.Errorf("b: %w", io.ErrClosedPipe)): status.Gone,
+		fmt.Errorf("a: %w", io.ErrUnexpectedEOF):                   status.InternalServerError,
+		fmt.Errorf("a: %w", errors.New("b")):                       status.InternalServerError,
+	} {
+		var o outcome
+		h.resolve(nil, err, &o)
+		if o.code != code {
+			t.Errorf("%v: code %d, want %d", err, o.code, code)
+		}
+	}
+	var o outcome
+	h.resolve(nil, echo.ErrBadRequest.WithInternal(fmt.Errorf("read: %w", io.ErrUnexpectedEOF)), &o)
+	if o.detail != "The request body ended before the document was complete." {
+		t.Errorf("a sentinel behind a plain wrapper was missed: detail %q", o.detail)
 	}
 }
