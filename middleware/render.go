@@ -199,6 +199,9 @@ func (h *handler) members(buf []problem.Member, c echo.Context, err error, o *ou
 	if id := traceID(c.Request()); id != "" {
 		buf = append(buf, problem.Member{Name: "trace_id", Value: id})
 	}
+	if len(o.extensions) == 0 {
+		return buf // and skip setting up a range over no map
+	}
 	for k, v := range o.extensions {
 		if i := slices.IndexFunc(buf, func(m problem.Member) bool { return m.Name == k }); i >= 0 {
 			buf[i].Value = v
