@@ -48,21 +48,28 @@ func TestBodiesMatchTheProblemEncoder(t *testing.T) {
 					}
 					w := httptest.NewRecorder()
 					e.ServeHTTP(w, r)
-					var p problem.Problem
-					if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
-						t.Fatalf("%v %s: %v", c, lang, err)
-					}
-					again, err := p.AppendJSON(nil)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !bytes.Equal(w.Body.Bytes(), again) {
+					if _, again := reencode(t, w.Body.Bytes()); !bytes.Equal(w.Body.Bytes(), again) {
 						t.Fatalf("%v %s %q:\nmiddleware %s\nproblem    %s", c, lang, query, w.Body, again)
 					}
 				}
 			}
 		}
 	}
+}
+
+// reencode decodes a problem body and encodes it again with the problem
+// package's encoder.
+func reencode(t *testing.T, body []byte) (problem.Problem, []byte) {
+	t.Helper()
+	var p problem.Problem
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatalf("body %s: %v", body, err)
+	}
+	again, err := p.AppendJSON(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, again
 }
 
 // TestProblemMembersMergeWithTheMiddlewares checks a problem's own
@@ -87,14 +94,7 @@ func TestProblemMembersMergeWithTheMiddlewares(t *testing.T) {
 		r.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 		w := httptest.NewRecorder()
 		e.ServeHTTP(w, r)
-		var p problem.Problem
-		if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
-			t.Fatalf("%q: %v", query, err)
-		}
-		again, err := p.AppendJSON(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, again := reencode(t, w.Body.Bytes())
 		if !bytes.Equal(w.Body.Bytes(), again) {
 			t.Errorf("%q: members out of order:\nmiddleware %s\nproblem    %s", query, w.Body, again)
 		}
