@@ -310,7 +310,7 @@ func run(c config) error {
 	}
 	logErrs, logStarved := checkLogs(rs, stats, logs)
 	if echoOut.n > 0 {
-		logErrs = append(logErrs, fmt.Errorf("Echo's own logger wrote %d bytes, first: %q", echoOut.n, echoOut.first))
+		logErrs = append(logErrs, fmt.Errorf("the Echo logger wrote %d bytes, first: %q", echoOut.n, echoOut.first))
 	}
 	check(len(logErrs) == 0, joinErrs(logErrs, 20), "server log: "+logSummary(rs, logs))
 
@@ -342,7 +342,7 @@ func run(c config) error {
 	check(shutdownErr == nil, fmt.Errorf("shutdown: %w", shutdownErr), "graceful shutdown")
 
 	// Leaks: goroutines back to the baseline, heap near it.
-	goroutines := baseGoroutines + 1
+	var goroutines int
 	deadline := time.Now().Add(goroutineSettle)
 	for {
 		goroutines, _ = settle()
