@@ -272,6 +272,33 @@ var safeASCII = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+// plainPrefix returns the length, in whole 8-byte words, of the start of
+// s that a JSON string holds as it is: ASCII without control characters,
+// quotes, backslashes or <, > and &. Most strings are all plain, and a
+// word is tested at once instead of byte by byte.
+func plainPrefix(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	n := 0
+	for ; n+8 <= len(s); n += 8 {
+		w := uint64(s[n]) | uint64(s[n+1])<<8 | uint64(s[n+2])<<16 | uint64(s[n+3])<<24 |
+			uint64(s[n+4])<<32 | uint64(s[n+5])<<40 | uint64(s[n+6])<<48 | uint64(s[n+7])<<56
+		// With every byte under 0x80, (x-ones)&^x has a high bit set if
+		// and only if x has a zero byte, and below if and only if w has
+		// a byte under 0x20: a yes-or-no test for the whole word.
+		below := (w - 0x20*ones) &^ w
+		quote := w ^ '"'*ones
+		backslash := w ^ '\\'*ones
+		lt := w ^ '<'*ones
+		gt := w ^ '>'*ones
+		amp := w ^ '&'*ones
+		zero := (quote-ones)&^quote | (backslash-ones)&^backslash | (lt-ones)&^lt | (gt-ones)&^gt | (amp-ones)&^amp
+		if (w|below|zero)&highs != 0 {
+			break
+		}
+	}
+	return n
+}
+
 // appendString appends s as a JSON string, escaped as encoding/json does
 // by default: quotes, backslashes and control characters, the HTML
 // characters <, > and &, U+2028 and U+2029, and invalid UTF-8 as U+FFFD.
@@ -279,6 +306,10 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if n := plainPrefix(s[i:]); n > 0 {
+			i += n
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if safeASCII[c] {

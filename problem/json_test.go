@@ -262,6 +262,33 @@ func FuzzJSONRoundTrip(f *testing.F) {
 	})
 }
 
+// TestAppendStringEveryBytePosition puts each byte value, and multi-byte
+// runes, at each position of plain text long enough to be scanned a word
+// at a time, and compares the escaping with encoding/json's: the word scan
+// must stop at exactly the bytes that need care.
+func TestAppendStringEveryBytePosition(t *testing.T) {
+	const plain = "abcdefghijklmnopqrstuvwx" // three words
+	var specials []string
+	for c := range 256 {
+		specials = append(specials, string([]byte{byte(c)}))
+	}
+	specials = append(specials, "é", "\u2028", "\u2029", "€", "\U0001F600", "\xe2\x80")
+	for _, sp := range specials {
+		for pos := 0; pos <= len(plain); pos++ {
+			s := plain[:pos] + sp + plain[pos:]
+			got, err := (&problem.Problem{Title: s}).AppendJSON(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			esc, _ := json.Marshal(s)
+			want := append(append([]byte(`{"type":"about:blank","title":`), esc...), '}')
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%q at %d:\ngot  %s\nwant %s", sp, pos, got, want)
+			}
+		}
+	}
+}
+
 func FuzzAppendString(f *testing.F) {
 	for _, s := range []string{"", "<&>", "\u2028", "\xff", "\x00", "é"} {
 		f.Add(s)
