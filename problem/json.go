@@ -306,9 +306,11 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if n := plainPrefix(s[i:]); n > 0 {
-			i += n
-			continue
+		if len(s)-i >= 8 {
+			if n := plainPrefix(s[i:]); n > 0 {
+				i += n
+				continue
+			}
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {
