@@ -263,19 +263,19 @@ func validationErrors(o *outcome, lang *language) any {
 		return validationEntries(o, lang)
 	}
 	var buf [256]byte
-	failures, cacheable := appendFailures(buf[:0], o.validation)
+	failures, cacheable := appendFailures(append(buf[:0], byte(lang.index())), o.validation)
 	if !cacheable {
 		return validationEntries(o, lang)
 	}
 	// The key's string is converted only for the lookup: no allocation.
 	v.mu.RLock()
-	list, ok := v.lists[listKey{lang.index(), o.rootType, string(failures)}]
+	list, ok := v.lists[listKey{o.rootType, string(failures)}]
 	v.mu.RUnlock()
 	if ok {
 		return list
 	}
 	list = problem.EncodeErrors(validationEntries(o, lang))
-	v.storeList(listKey{lang.index(), o.rootType, string(failures)}, list)
+	v.storeList(listKey{o.rootType, string(failures)}, list)
 	return list
 }
 
@@ -297,10 +297,12 @@ func putBounded[K comparable, V any](cache *map[K]V, key K, val V, bound int) {
 	(*cache)[key] = val
 }
 
+// listKey finds a cached list. The language is the first byte of failures
+// rather than a field of its own: a key of two fields hashes in half the
+// time of one of three.
 type listKey struct {
-	lang     int
 	root     reflect.Type
-	failures string // appendFailures' encoding of the failures, in order
+	failures string // the language's index, then appendFailures' encoding
 }
 
 // appendFailures appends to b what an entry depends on, for each failure
@@ -312,22 +314,32 @@ func appendFailures(b []byte, errs validator.ValidationErrors) (_ []byte, ok boo
 		return b, false
 	}
 	for _, fe := range errs {
-		if !isCacheable(fe) {
+		ns := fe.StructNamespace()
+		if !isCacheable(ns) {
 			return b, false
 		}
-		for _, s := range [...]string{fe.StructNamespace(), fe.Tag(), fe.Param()} {
-			b = binary.AppendUvarint(b, uint64(len(s)))
-			b = append(b, s...)
-		}
+		b = appendWithLength(b, ns)
+		b = appendWithLength(b, fe.Tag())
+		b = appendWithLength(b, fe.Param())
 	}
 	return b, true
 }
 
-// isCacheable reports whether fe's entry depends only on its type, field,
-// rule and parameter: the entry of a field in a list or map holds an
-// index or a key, which the client chose.
-func isCacheable(fe validator.FieldError) bool {
-	return !strings.Contains(fe.StructNamespace(), "[")
+// appendWithLength appends s preceded by its length as a uvarint.
+func appendWithLength(b []byte, s string) []byte {
+	if len(s) < 0x80 {
+		b = append(b, byte(len(s))) // AppendUvarint's one-byte case, without its loop
+	} else {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+	}
+	return append(b, s...)
+}
+
+// isCacheable reports whether the entry of the failure at structNamespace
+// depends only on its type, field, rule and parameter: the entry of a
+// field in a list or map holds an index or a key, which the client chose.
+func isCacheable(structNamespace string) bool {
+	return strings.IndexByte(structNamespace, '[') < 0
 }
 
 // validationEntries builds the "errors" extension: one entry per failed
@@ -352,7 +364,7 @@ func validationEntries(o *outcome, lang *language) []problem.FieldError {
 	)
 	for i, fe := range o.validation {
 		var key entryKey
-		cacheable := v != nil && isCacheable(fe)
+		cacheable := v != nil && isCacheable(fe.StructNamespace())
 		if cacheable {
 			key = entryKey{lang.index(), o.rootType, fe.StructNamespace(), fe.Tag(), fe.Param()}
 			if e, ok := v.cachedEntry(key); ok {
