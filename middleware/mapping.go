@@ -138,15 +138,22 @@ func (o *outcome) setCode(n int) {
 // resolve runs the mapping table for err into o, which must be the zero
 // outcome. c may be nil when err cannot be a client abort.
 func (h *handler) resolve(c echo.Context, err error, o *outcome) {
-	if he, ok := err.(*echo.HTTPError); ok {
+	switch e := err.(type) {
+	case *echo.HTTPError:
 		for i := range h.routerErrors {
 			// Echo's router errors are shared values: mapped once, as long
 			// as nobody has changed them (SetInternal mutates the global).
-			if re := &h.routerErrors[i]; he == re.err && he.Internal == nil && he.Message == re.message {
+			if re := &h.routerErrors[i]; e == re.err && e.Internal == nil && e.Message == re.message {
 				*o = re.outcome
 				return
 			}
 		}
+	case *validationError:
+		// As the Validator returned it: its chain is known to hold only
+		// validator's errors, so the walk could find nothing more.
+		o.code = status.UnprocessableEntity
+		o.validation, o.validator, o.rootType = e.errs, e.v, e.root
+		return
 	}
 	f := found{rules: h.cfg.Rules}
 	f.scan(err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-playground/validator/v10"
 	"github.com/labstack/echo/v4"
 
 	"github.com/virtuheal/apierrors/problem"
@@ -111,5 +112,27 @@ func TestPlainTypesImplementNothing(t *testing.T) {
 	h.resolve(nil, echo.ErrBadRequest.WithInternal(fmt.Errorf("read: %w", io.ErrUnexpectedEOF)), &o)
 	if o.detail != "The request body ended before the document was complete." {
 		t.Errorf("a sentinel behind a plain wrapper was missed: detail %q", o.detail)
+	}
+}
+
+// TestValidationOutcomeWithoutTheWalk checks that the Validator's error,
+// which resolve maps without walking its chain, gets the outcome the walk
+// gives the same failure behind a wrapper, whatever the rules.
+func TestValidationOutcomeWithoutTheWalk(t *testing.T) {
+	type form struct {
+		Name string `json:"name" validate:"required"`
+	}
+	v := NewValidator()
+	err := v.Validate(&form{})
+	h := newHandler(Config{Rules: []Rule{
+		As[validator.ValidationErrors](status.BadRequest),
+		As[error](status.Conflict),
+		Is(err, status.Gone),
+	}})
+	var direct, walked outcome
+	h.resolve(nil, err, &direct)
+	h.resolve(nil, fmt.Errorf("create: %w", err), &walked)
+	if direct.code != status.UnprocessableEntity || !reflect.DeepEqual(direct, walked) {
+		t.Errorf("direct %+v\nwalked %+v", direct, walked)
 	}
 }
