@@ -148,11 +148,16 @@ func (h *handler) resolve(c echo.Context, err error, o *outcome) {
 				return
 			}
 		}
+	// The library's own errors, as handlers return them, hold nothing the
+	// walk could find beyond themselves: a problem without a cause, and
+	// the Validator's error, whose chain holds only validator's errors.
+	case *problem.Problem:
+		if e != nil && e.Unwrap() == nil {
+			o.fromProblem(e)
+			return
+		}
 	case *validationError:
-		// As the Validator returned it: its chain is known to hold only
-		// validator's errors, so the walk could find nothing more.
-		o.code = status.UnprocessableEntity
-		o.validation, o.validator, o.rootType = e.errs, e.v, e.root
+		o.fromValidation(e)
 		return
 	}
 	f := found{rules: h.cfg.Rules}
@@ -166,16 +171,10 @@ func (h *handler) resolve(c echo.Context, err error, o *outcome) {
 		o.panicked, o.panicStack = true, f.panic.stack
 
 	case f.problem != nil: // 1
-		p := f.problem
-		o.setCode(p.Status)
-		if o.undocumented == 0 && p.Title != o.code.Title() {
-			o.title = p.Title
-		}
-		o.detail, o.typeURI, o.instance, o.extensions = p.Detail, p.Type, p.Instance, p.Extensions
+		o.fromProblem(f.problem)
 
 	case f.validation != nil: // 2
-		o.code = status.UnprocessableEntity
-		o.validation, o.validator, o.rootType = f.validation.errs, f.validation.v, f.validation.root
+		o.fromValidation(f.validation)
 	case f.bareValidation != nil:
 		o.code = status.UnprocessableEntity
 		o.validation = f.bareValidation
@@ -204,6 +203,22 @@ func (h *handler) resolve(c echo.Context, err error, o *outcome) {
 
 	default: // 7
 	}
+}
+
+// fromProblem maps a problem: its own members.
+func (o *outcome) fromProblem(p *problem.Problem) {
+	o.setCode(p.Status)
+	if o.undocumented == 0 && p.Title != o.code.Title() {
+		o.title = p.Title
+	}
+	o.detail, o.typeURI, o.instance, o.extensions = p.Detail, p.Type, p.Instance, p.Extensions
+}
+
+// fromValidation maps the Validator's error: a 422 whose entries its
+// Validator phrases.
+func (o *outcome) fromValidation(e *validationError) {
+	o.code = status.UnprocessableEntity
+	o.validation, o.validator, o.rootType = e.errs, e.v, e.root
 }
 
 // fromEcho maps Echo's HTTPError and BindingError.

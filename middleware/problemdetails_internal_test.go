@@ -115,24 +115,34 @@ func TestPlainTypesImplementNothing(t *testing.T) {
 	}
 }
 
-// TestValidationOutcomeWithoutTheWalk checks that the Validator's error,
-// which resolve maps without walking its chain, gets the outcome the walk
-// gives the same failure behind a wrapper, whatever the rules.
-func TestValidationOutcomeWithoutTheWalk(t *testing.T) {
+// TestOwnErrorsOutcomeWithoutTheWalk checks that the library's own
+// errors, which resolve maps without walking their chain, get the outcome
+// the walk gives the same error behind a wrapper, whatever the rules.
+func TestOwnErrorsOutcomeWithoutTheWalk(t *testing.T) {
 	type form struct {
 		Name string `json:"name" validate:"required"`
 	}
-	v := NewValidator()
-	err := v.Validate(&form{})
+	validation := NewValidator().Validate(&form{})
 	h := newHandler(Config{Rules: []Rule{
 		As[validator.ValidationErrors](status.BadRequest),
+		As[*problem.Problem](status.Gone),
 		As[error](status.Conflict),
-		Is(err, status.Gone),
+		Is(validation, status.Gone),
 	}})
-	var direct, walked outcome
-	h.resolve(nil, err, &direct)
-	h.resolve(nil, fmt.Errorf("create: %w", err), &walked)
-	if direct.code != status.UnprocessableEntity || !reflect.DeepEqual(direct, walked) {
-		t.Errorf("direct %+v\nwalked %+v", direct, walked)
+	for name, err := range map[string]error{
+		"validation":        validation,
+		"problem":           problem.New(status.Conflict).WithDetail("taken"),
+		"problem, members":  problem.New(status.TooManyRequests).WithType("/t").WithInstance("/i").With("k", 1),
+		"own title":         &problem.Problem{Title: "Custom", Status: 404},
+		"undocumented":      &problem.Problem{Title: "Teapot", Status: 418},
+		"not an error code": &problem.Problem{Status: 302},
+		"no status":         &problem.Problem{},
+	} {
+		var direct, walked outcome
+		h.resolve(nil, err, &direct)
+		h.resolve(nil, fmt.Errorf("handler: %w", err), &walked)
+		if direct.code == 0 || !reflect.DeepEqual(direct, walked) {
+			t.Errorf("%s:\ndirect %+v\nwalked %+v", name, direct, walked)
+		}
 	}
 }
