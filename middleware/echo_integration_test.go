@@ -1066,6 +1066,26 @@ func TestMountWrappedErrorHandler(t *testing.T) {
 	}
 }
 
+// A wrapping handler that panics over a returned error is recovered like
+// the handler's own panic: the client gets the 500 and the server serves
+// on.
+func TestMountRecoversAPanickingErrorHandler(t *testing.T) {
+	e, _ := eiNewEcho(middleware.Config{})
+	mounted := e.HTTPErrorHandler
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		if errors.Is(err, echo.ErrConflict) {
+			panic("metrics exporter down")
+		}
+		mounted(err, c)
+	}
+	e.GET("/returned", func(echo.Context) error { return echo.ErrConflict })
+	e.GET("/ok", func(c echo.Context) error { return echo.ErrNotFound })
+	w, p := serve(t, e, httptest.NewRequest(http.MethodGet, "/returned", nil))
+	eiExpect(t, w, p, 500, "")
+	w, p = serve(t, e, httptest.NewRequest(http.MethodGet, "/ok", nil))
+	eiExpect(t, w, p, 404, "")
+}
+
 // 20. The middleware without Mount, and Mount with a Skipper, render
 // returned errors and recover panics themselves, with the panic's stack
 // in the log.

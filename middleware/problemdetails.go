@@ -140,24 +140,29 @@ func Mount(e *echo.Echo, cfg Config) {
 	e.Use(delegate)
 }
 
-// delegate is Mount's middleware. Echo builds the chain of middleware on
-// every request, so each one costs a closure per request; capturing next
-// alone keeps delegate's as small as a no-op middleware's.
+// delegate is Mount's middleware. It hands the errors it gets, and a
+// panic raised below it (a 500, whatever it carried), to the
+// HTTPErrorHandler. Echo builds the chain of middleware on every request,
+// so each one costs a closure per request; capturing next alone keeps
+// delegate's as small as a no-op middleware's.
+//
+// The deferred function asks recover only when the body did not return:
+// on the path of every request, that spares a call into the runtime.
 func delegate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		defer recoverToErrorHandler(c)
+		returned := false
+		defer func() {
+			if !returned {
+				if r := recover(); r != nil {
+					c.Echo().HTTPErrorHandler(panicked(r), c)
+				}
+			}
+		}()
 		if err := next(c); err != nil {
 			c.Echo().HTTPErrorHandler(err, c)
 		}
+		returned = true
 		return nil
-	}
-}
-
-// recoverToErrorHandler hands a panic raised below delegate to the
-// HTTPErrorHandler, as a 500 whatever it carried.
-func recoverToErrorHandler(c echo.Context) {
-	if r := recover(); r != nil {
-		c.Echo().HTTPErrorHandler(panicked(r), c)
 	}
 }
 
@@ -288,21 +293,23 @@ func (h *handler) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// serve runs next, rendering its error or panic. A recovered panic
-// returns nil, the unnamed result's zero value.
+// serve runs next, rendering its error or its panic, as a 500. A
+// recovered panic returns nil, the unnamed result's zero value. As in
+// delegate, recover is asked only when the body did not return.
 func (h *handler) serve(c echo.Context, next echo.HandlerFunc) error {
-	defer h.recoverPanic(c)
+	returned := false
+	defer func() {
+		if !returned {
+			if r := recover(); r != nil {
+				h.handle(c, panicked(r))
+			}
+		}
+	}()
 	if err := next(c); err != nil {
 		h.handle(c, err)
 	}
+	returned = true
 	return nil
-}
-
-// recoverPanic renders a panic raised below the middleware as a 500.
-func (h *handler) recoverPanic(c echo.Context) {
-	if r := recover(); r != nil {
-		h.handle(c, panicked(r))
-	}
 }
 
 // handleError is the echo.HTTPErrorHandler.
