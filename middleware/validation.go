@@ -298,8 +298,8 @@ func putBounded[K comparable, V any](cache *map[K]V, key K, val V, bound int) {
 }
 
 // listKey finds a cached list. The language is the first byte of failures
-// rather than a field of its own: a key of two fields hashes in half the
-// time of one of three.
+// rather than a field of its own: Go hashes a key of an interface and a
+// string in a third of the time it takes with an int beside them.
 type listKey struct {
 	root     reflect.Type
 	failures string // the language's index, then appendFailures' encoding
