@@ -364,9 +364,10 @@ func validationEntries(o *outcome, lang *language) []problem.FieldError {
 	)
 	for i, fe := range o.validation {
 		var key entryKey
-		cacheable := v != nil && isCacheable(fe.StructNamespace())
+		sns := fe.StructNamespace()
+		cacheable := v != nil && isCacheable(sns)
 		if cacheable {
-			key = entryKey{lang.index(), o.rootType, fe.StructNamespace(), fe.Tag(), fe.Param()}
+			key = entryKey{lang.index(), o.rootType, sns, fe.Tag(), fe.Param()}
 			if e, ok := v.cachedEntry(key); ok {
 				out[i] = e
 				continue
